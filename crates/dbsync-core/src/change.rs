@@ -1,0 +1,46 @@
+//! Row changes as they flow from capture to apply.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::position::Position;
+use crate::table_schema::TableSchema;
+use crate::value::Value;
+
+/// The values of one row, in the column order of its table's schema.
+pub type Row = Vec<Value>;
+
+/// One row-level change to one table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The schema the row images follow; shared by every change to the table.
+    pub table: Arc<TableSchema>,
+    pub op: ChangeOp,
+}
+
+/// What happened to the row. Each operation carries exactly the images it has, so an
+/// insert without its new row or a delete without its old row cannot be built.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeOp {
+    Insert {
+        after: Row,
+    },
+    Update {
+        before: Row,
+        after: Row,
+    },
+    Delete {
+        before: Row,
+    },
+    /// Every row of the table was removed.
+    Truncate,
+}
+
+/// The changes of one source transaction, and the position just after its commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Txn {
+    pub position: Position,
+    pub commit_time: DateTime<Utc>,
+    pub changes: Vec<Change>,
+}
