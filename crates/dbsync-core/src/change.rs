@@ -37,10 +37,19 @@ pub enum ChangeOp {
     Truncate,
 }
 
-/// The changes of one source transaction, and the position just after its commit.
+/// What a capture stream yields, in source order: the changes of a source transaction,
+/// in as many items as it takes, then its commit.
+///
+/// A transaction is not gathered whole, so a million-row source transaction costs no
+/// more memory than a small one. Its position is known, and may be checkpointed, only
+/// at its `Commit`; a restart from the previous commit replays the transaction's first
+/// part, which idempotent apply absorbs.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Txn {
-    pub position: Position,
-    pub commit_time: DateTime<Utc>,
-    pub changes: Vec<Change>,
+pub enum StreamItem {
+    Changes(Vec<Change>),
+    Commit {
+        /// The position just after the commit: where to resume to read what follows.
+        position: Position,
+        commit_time: DateTime<Utc>,
+    },
 }

@@ -5,13 +5,15 @@
 //! This crate imports no database driver.
 
 pub mod change;
+pub mod change_batch;
 pub mod data_type;
 pub mod error;
 pub mod position;
 pub mod table_schema;
 pub mod value;
 
-pub use change::{Change, ChangeOp, Row, Txn};
+pub use change::{Change, ChangeOp, Row, StreamItem};
+pub use change_batch::{ChangeBatch, FinalState, TableChanges};
 pub use data_type::{DataType, DecimalSize, GeometryKind, IntWidth};
 pub use error::{Error, ErrorKind, Result};
 pub use position::{BinlogFile, BinlogPosition, Lsn, MariaDbGtid, Position};

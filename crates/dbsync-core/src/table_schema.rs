@@ -102,6 +102,19 @@ pub struct Index {
     pub predicate: Option<String>,
 }
 
+impl Index {
+    /// The names of the columns the index covers, in order; expression parts have none.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.parts
+            .iter()
+            .filter_map(|part| match part {
+                IndexPart::Column { name, .. } => Some(name.as_str()),
+                IndexPart::Expression(_) => None,
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IndexKind {

@@ -20,6 +20,7 @@
 mod binaries;
 mod dataset;
 mod error;
+mod expected;
 mod guardian;
 mod mariadb;
 mod postgres;
@@ -31,6 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use dataset::{Dataset, Dialect, datasets_dir};
 pub use error::{Error, Result};
+pub use expected::assert_expected;
 pub use mariadb::{ADMIN_USER, MariaDb, REPLICATION_PASSWORD, REPLICATION_USER};
 pub use postgres::{Postgres, SUPERUSER};
 pub use program::process_alive;

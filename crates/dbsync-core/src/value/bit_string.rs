@@ -28,7 +28,7 @@ impl BitString {
     /// Bits packed most significant first; bits beyond `len` are cleared.
     pub fn from_bytes(mut bytes: Vec<u8>, len: usize) -> Self {
         bytes.resize(len.div_ceil(8), 0);
-        if len % 8 != 0 {
+        if !len.is_multiple_of(8) {
             let last = bytes.len() - 1;
             bytes[last] &= 0xffu8 << (8 - len % 8);
         }

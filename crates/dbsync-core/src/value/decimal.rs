@@ -42,6 +42,18 @@ impl Decimal {
     }
 }
 
+/// Integers are decimals with scale 0; their text is already canonical.
+macro_rules! decimal_from_integer {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Decimal {
+            fn from(n: $t) -> Self {
+                Decimal(n.to_string().into_boxed_str())
+            }
+        }
+    )*};
+}
+decimal_from_integer!(i64, u64);
+
 impl FromStr for Decimal {
     type Err = ParseDecimalError;
 

@@ -30,6 +30,11 @@ pub enum Value {
     Text(String),
     Bytes(Vec<u8>),
     Date(NaiveDate),
+    /// MySQL's zero date, `0000-00-00` (or `0000-00-00 00:00:00` in a `DATETIME` or
+    /// `TIMESTAMP` column), which no other engine can store: the writer of a target
+    /// that lacks it applies the pair's zero-date policy. Partly zero dates such as
+    /// `2024-00-15` have no value here; a reader fails on them, naming the column.
+    ZeroDate,
     /// A signed duration that may exceed 24 hours (MySQL `TIME`), or a time of day.
     Time(Time),
     /// A wall-clock date and time without a zone (MySQL `DATETIME`, PostgreSQL `timestamp`).

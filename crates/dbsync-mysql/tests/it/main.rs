@@ -1,0 +1,4 @@
+//! dbsync-mysql against a real MariaDB from the testkit.
+
+mod schema;
+mod snapshot;

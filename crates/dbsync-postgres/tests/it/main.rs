@@ -1,0 +1,3 @@
+//! dbsync-postgres against a real PostgreSQL from the testkit.
+
+mod schema;

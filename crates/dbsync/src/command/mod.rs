@@ -1,0 +1,13 @@
+//! One module per command that is built; the rest say so.
+
+mod demo;
+
+use crate::cli::{Cli, Command};
+use crate::failure::Failure;
+
+pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Demo => demo::run().await,
+        other => Err(Failure::not_built(other.name())),
+    }
+}

@@ -1,0 +1,32 @@
+//! `dbsync`: the command line, wiring the engine crates together.
+
+mod cli;
+mod command;
+mod failure;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("dbsync could not start its async runtime: {e}.");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The `dbsync` binary as a user runs it.
+
+mod cli;
+mod demo;
+
+use std::process::{Command, Output};
+
+fn dbsync(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dbsync"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
