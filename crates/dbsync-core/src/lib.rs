@@ -6,14 +6,17 @@
 
 pub mod change;
 pub mod change_batch;
+pub mod checkpoint;
 pub mod data_type;
 pub mod error;
+pub mod pipeline;
 pub mod position;
 pub mod table_schema;
 pub mod value;
 
 pub use change::{Change, ChangeOp, Row, StreamItem};
 pub use change_batch::{ChangeBatch, FinalState, TableChanges};
+pub use checkpoint::{Checkpoint, CopyProgress};
 pub use data_type::{DataType, DecimalSize, GeometryKind, IntWidth};
 pub use error::{Error, ErrorKind, Result};
 pub use position::{BinlogFile, BinlogPosition, Lsn, MariaDbGtid, Position};

@@ -17,10 +17,24 @@ pub(crate) fn driver_error(doing: &str, error: mysql_async::Error) -> Error {
         mysql_async::Error::Server(server) if PRIVILEGE.contains(&server.code) => {
             ErrorKind::Privilege
         }
+        // Unknown database: the URL names one that is not there.
+        mysql_async::Error::Server(server) if server.code == 1049 => ErrorKind::Config,
         mysql_async::Error::Server(_) => ErrorKind::Query,
         mysql_async::Error::Io(_) | mysql_async::Error::Driver(_) => ErrorKind::Connection,
         mysql_async::Error::Url(_) => ErrorKind::Config,
         mysql_async::Error::Other(_) => ErrorKind::Query,
     };
-    Error::new(kind, doing).with_source(error)
+    let hint = match &error {
+        mysql_async::Error::Server(server) if server.code == 1045 => {
+            " (check the user and password in the connection URL)"
+        }
+        mysql_async::Error::Server(server) if server.code == 1049 => {
+            " (check the database name in the connection URL)"
+        }
+        mysql_async::Error::Io(_) => {
+            " (check the host and port in the connection URL, and that the server runs)"
+        }
+        _ => "",
+    };
+    Error::new(kind, format!("{doing}{hint}")).with_source(error)
 }

@@ -12,22 +12,27 @@ use crate::error::driver_error;
 const SESSION_SETUP: &str = "SET time_zone = '+00:00', NAMES utf8mb4, \
      SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,NO_BACKSLASH_ESCAPES'";
 
-/// The connection options for `url` as dbsync uses them.
-///
-/// `prefer_socket` is off: mysql_async otherwise switches a connection to 127.0.0.1
-/// over to the server's Unix socket, silently bypassing whatever listens on the port
-/// (a TCP proxy, an SSH tunnel).
-pub fn options(url: &str) -> Result<Opts> {
+/// The connection options for `url` as dbsync uses them; see [`options`].
+pub fn options_from_url(url: &str) -> Result<Opts> {
     let opts = Opts::from_url(url).map_err(|e| {
         Error::new(
             ErrorKind::Config,
             format!("the MySQL URL is not valid: {e}"),
         )
     })?;
-    Ok(OptsBuilder::from_opts(opts)
+    Ok(options(OptsBuilder::from_opts(opts)))
+}
+
+/// `builder` with the settings every dbsync connection needs.
+///
+/// `prefer_socket` is off: mysql_async otherwise switches a connection to 127.0.0.1
+/// over to the server's Unix socket, silently bypassing whatever listens on the port
+/// (a TCP proxy, an SSH tunnel).
+pub fn options(builder: OptsBuilder) -> Opts {
+    builder
         .prefer_socket(false)
         .init(vec![SESSION_SETUP])
-        .into())
+        .into()
 }
 
 /// Connects to `opts`; `what` names the server in the error ("the source").

@@ -30,7 +30,19 @@ const CONNECTION_LOST: [SqlState; 3] = [
 /// Wraps a driver error, naming what was being done, with the kind that decides
 /// whether it is retried.
 pub(crate) fn driver_error(doing: &str, error: tokio_postgres::Error) -> Error {
-    Error::new(kind(error.code()), doing).with_source(error)
+    let hint = match error.code() {
+        Some(code) if *code == SqlState::INVALID_PASSWORD => {
+            " (check the user and password in the connection URL)"
+        }
+        Some(code) if *code == SqlState::INVALID_CATALOG_NAME => {
+            " (check the database name in the connection URL)"
+        }
+        None if error.as_db_error().is_none() && doing.starts_with("connecting") => {
+            " (check the host and port in the connection URL, and that the server runs)"
+        }
+        _ => "",
+    };
+    Error::new(kind(error.code()), format!("{doing}{hint}")).with_source(error)
 }
 
 /// An error without a server error is the driver's: a closed connection or failed I/O.
@@ -39,6 +51,8 @@ fn kind(code: Option<&SqlState>) -> ErrorKind {
         None => ErrorKind::Connection,
         Some(code) if RETRYABLE.contains(code) => ErrorKind::Retryable,
         Some(code) if PRIVILEGE.contains(code) => ErrorKind::Privilege,
+        // The URL names a database that is not there.
+        Some(code) if *code == SqlState::INVALID_CATALOG_NAME => ErrorKind::Config,
         // Class 08 is "connection exception".
         Some(code) if CONNECTION_LOST.contains(code) || code.code().starts_with("08") => {
             ErrorKind::Connection
@@ -62,6 +76,7 @@ mod tests {
             ("28P01", ErrorKind::Privilege),
             ("57P01", ErrorKind::Connection),
             ("08006", ErrorKind::Connection),
+            ("3D000", ErrorKind::Config),
             ("42P01", ErrorKind::Query),
             ("23505", ErrorKind::Query),
         ];

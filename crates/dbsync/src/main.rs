@@ -2,7 +2,11 @@
 
 mod cli;
 mod command;
+mod connection;
 mod failure;
+mod logging;
+mod pair_sync;
+mod signal;
 
 use std::process::ExitCode;
 

@@ -4,7 +4,7 @@ use std::fmt;
 ///
 /// Bits are stored most significant first, packed into bytes; the unused low bits of
 /// the last byte are always zero, so two equal bit strings compare equal.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct BitString {
     len: usize,
     bytes: Box<[u8]>,

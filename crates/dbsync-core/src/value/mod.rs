@@ -7,6 +7,7 @@ mod time;
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 pub use bit_string::BitString;
 pub use decimal::{Decimal, ParseDecimalError};
@@ -18,7 +19,8 @@ pub use time::{Time, TimeOutOfRange};
 /// range, decimals keep every digit and their scale, temporal values keep microseconds,
 /// and binary values keep every byte. Engines convert to and from this type; a value that
 /// an engine cannot represent is an error there, never a silent approximation here.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Value {
     Null,
     Bool(bool),
@@ -60,14 +62,14 @@ impl Value {
 }
 
 /// A spatial value as OGC well-known binary plus its spatial reference id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Geometry {
     pub srid: u32,
     pub wkb: Vec<u8>,
 }
 
 /// A 128-bit UUID in network byte order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Uuid(pub [u8; 16]);
 
 impl fmt::Display for Uuid {

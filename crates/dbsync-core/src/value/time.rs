@@ -5,7 +5,9 @@ use std::fmt;
 /// MySQL's `TIME` is a duration, not only a time of day: it ranges from
 /// `-838:59:59.999999` to `838:59:59.999999`. A time of day (PostgreSQL `time`) is the
 /// special case between zero and 24 hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Time {
     micros: i64,
 }

@@ -1,4 +1,5 @@
 //! dbsync-mysql against a real MariaDB from the testkit.
 
+mod binlog;
 mod schema;
 mod snapshot;

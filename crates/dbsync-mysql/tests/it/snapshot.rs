@@ -8,7 +8,8 @@ use dbsync_mysql::snapshot::ChunkReader;
 use dbsync_testkit::Dataset;
 
 async fn connect(database: &str) -> mysql_async::Conn {
-    let opts = dbsync_mysql::session::options(&dbsync_testkit::mariadb().url(database)).unwrap();
+    let opts =
+        dbsync_mysql::session::options_from_url(&dbsync_testkit::mariadb().url(database)).unwrap();
     dbsync_mysql::session::connect(opts, "the test MariaDB")
         .await
         .unwrap()

@@ -41,8 +41,7 @@ fn version() {
 #[test]
 fn unbuilt_commands_say_so_and_exit_2() {
     for args in [
-        &["run", "--once"][..],
-        &["verify", "shop-analytics"],
+        &["verify", "shop-analytics"][..],
         &["connection", "list"],
         &["sync", "show", "shop-analytics"],
         &["triggers", "install", "p", "--dry-run"],
@@ -77,4 +76,14 @@ fn bad_usage_exits_2() {
             stderr(&output)
         );
     }
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let output = dbsync(&["run", "--once", "--config", "/nonexistent/dbsync.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output).trim(),
+        "error: /nonexistent/dbsync.yaml does not exist; create it, or name another file with --config or DBSYNC_CONFIG."
+    );
 }

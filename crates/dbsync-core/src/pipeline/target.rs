@@ -1,0 +1,43 @@
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::change::Row;
+use crate::change_batch::ChangeBatch;
+use crate::checkpoint::Checkpoint;
+use crate::error::Result;
+use crate::table_schema::{TableName, TableSchema};
+
+/// A database that dbsync writes a pair's tables into.
+///
+/// Delivery is at-least-once: after a crash, the changes since the last checkpoint
+/// arrive again, so writes must be idempotent (an upsert of a key that exists
+/// overwrites it; a delete of a key that does not exist does nothing). Each write
+/// commits its rows and the checkpoints it is given in one transaction, which is what
+/// makes the effect exactly-once.
+pub trait Target: Send {
+    /// Creates the target table of `source` when absent, or checks that the existing
+    /// one can hold its rows.
+    fn prepare_table(
+        &mut self,
+        source: &Arc<TableSchema>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The checkpoints this target holds for the pair, by source table.
+    fn checkpoints(&mut self) -> impl Future<Output = Result<Vec<(TableName, Checkpoint)>>> + Send;
+
+    /// Writes a chunk of the initial copy. The copy owns the chunk's key range (the
+    /// stream has not started on the table), so rows go straight in.
+    fn write_chunk(
+        &mut self,
+        table: &TableName,
+        rows: &[Row],
+        checkpoint: &Checkpoint,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Applies a compacted batch of streamed changes with the checkpoints it moves.
+    fn apply(
+        &mut self,
+        batch: &ChangeBatch,
+        checkpoints: &[(TableName, Checkpoint)],
+    ) -> impl Future<Output = Result<()>> + Send;
+}

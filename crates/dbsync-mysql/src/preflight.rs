@@ -1,0 +1,126 @@
+//! Checks that a MySQL/MariaDB server can be a binlog source, before anything is
+//! written anywhere. Each failure names the setting and the fix.
+
+use dbsync_core::{Error, ErrorKind, Result};
+use mysql_async::Conn;
+use mysql_async::prelude::Queryable;
+
+use crate::error::driver_error;
+use crate::flavor::Flavor;
+
+/// Checks the server settings and the account's privileges that binlog capture needs;
+/// returns the first problem found.
+pub async fn check_binlog_source(conn: &mut Conn, database: &str) -> Result<()> {
+    let exists: Option<String> = conn
+        .exec_first(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+            (database,),
+        )
+        .await
+        .map_err(|e| driver_error("checking the source database", e))?;
+    if exists.is_none() {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "the source has no database `{database}` (or the account cannot see it); fix the database name in the source URL"
+            ),
+        ));
+    }
+    let flavor = Flavor::of(conn).await?;
+    let log_bin = variable(conn, "log_bin").await?;
+    if !log_bin.eq_ignore_ascii_case("ON") && log_bin != "1" {
+        return Err(source_setting(
+            "the source has binary logging off (log_bin); start the server with --log-bin and --binlog-format=ROW",
+        ));
+    }
+    let format = variable(conn, "binlog_format").await?;
+    if !format.eq_ignore_ascii_case("ROW") {
+        return Err(source_setting(&format!(
+            "the source logs in binlog_format={format}; dbsync needs ROW: set binlog_format=ROW in the server configuration"
+        )));
+    }
+    let image = variable(conn, "binlog_row_image").await?;
+    if !image.eq_ignore_ascii_case("FULL") {
+        return Err(source_setting(&format!(
+            "the source logs binlog_row_image={image}; dbsync needs whole rows: set binlog_row_image=FULL"
+        )));
+    }
+    if flavor == Flavor::MariaDb
+        && variable(conn, "log_bin_compress")
+            .await?
+            .eq_ignore_ascii_case("ON")
+    {
+        return Err(source_setting(
+            "the source compresses its binlog (log_bin_compress=ON), which dbsync does not read; set log_bin_compress=OFF",
+        ));
+    }
+    if flavor == Flavor::Mysql
+        && optional_variable(conn, "binlog_transaction_compression")
+            .await?
+            .is_some_and(|v| v.eq_ignore_ascii_case("ON"))
+    {
+        return Err(source_setting(
+            "the source compresses its binlog transactions (binlog_transaction_compression=ON), which dbsync does not read; turn it off",
+        ));
+    }
+    check_privileges(conn, flavor).await
+}
+
+/// The grants dbsync needs: reading rows, and reading the binlog as a replica.
+async fn check_privileges(conn: &mut Conn, flavor: Flavor) -> Result<()> {
+    let grants: Vec<String> = conn
+        .query("SHOW GRANTS FOR CURRENT_USER()")
+        .await
+        .map_err(|e| driver_error("reading the account's grants", e))?;
+    let grants = grants.join("\n").to_ascii_uppercase();
+    let all = grants.contains("GRANT ALL PRIVILEGES ON *.*");
+    let has = |privilege: &str| all || grants.contains(privilege);
+    let replication_client = match flavor {
+        // MariaDB 10.5 renamed REPLICATION CLIENT to BINLOG MONITOR.
+        Flavor::MariaDb => has("REPLICATION CLIENT") || has("BINLOG MONITOR"),
+        Flavor::Mysql => has("REPLICATION CLIENT"),
+    };
+    let missing: Vec<&str> = [
+        (
+            has("REPLICATION SLAVE") || has("REPLICATION REPLICA"),
+            "REPLICATION SLAVE",
+        ),
+        (replication_client, "REPLICATION CLIENT"),
+        (has("SELECT"), "SELECT"),
+    ]
+    .into_iter()
+    .filter_map(|(granted, privilege)| (!granted).then_some(privilege))
+    .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Privilege,
+        format!(
+            "the source account lacks {}; run GRANT {} ON *.* TO the account dbsync uses",
+            missing.join(" and "),
+            missing.join(", ")
+        ),
+    ))
+}
+
+fn source_setting(message: &str) -> Error {
+    Error::new(ErrorKind::SourceSetting, message)
+}
+
+async fn variable(conn: &mut Conn, name: &str) -> Result<String> {
+    optional_variable(conn, name).await?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::SourceSetting,
+            format!("the source has no server variable {name}; is it MySQL or MariaDB?"),
+        )
+    })
+}
+
+async fn optional_variable(conn: &mut Conn, name: &str) -> Result<Option<String>> {
+    let row: Option<(String, String)> = conn
+        .exec_first("SHOW GLOBAL VARIABLES WHERE Variable_name = ?", (name,))
+        .await
+        .map_err(|e| driver_error(&format!("reading the server variable {name}"), e))?;
+    Ok(row.map(|(_, value)| value))
+}

@@ -1,0 +1,55 @@
+//! MySQL/MariaDB as the source of a pair's copy.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use dbsync_core::pipeline::Source;
+use dbsync_core::{BinlogPosition, Position, Result, Row, TableName, TableSchema, Value};
+use mysql_async::{Conn, Opts};
+
+use crate::session;
+use crate::snapshot::ChunkReader;
+
+/// Reads a source database's tables in chunks on one connection.
+#[derive(Debug)]
+pub struct MysqlSource {
+    conn: Conn,
+    readers: HashMap<(TableName, usize), ChunkReader>,
+}
+
+impl MysqlSource {
+    pub async fn connect(opts: Opts) -> Result<MysqlSource> {
+        let conn = session::connect(opts, "the source").await?;
+        Ok(MysqlSource {
+            conn,
+            readers: HashMap::new(),
+        })
+    }
+
+    /// The connection, for introspection and pre-flight checks.
+    pub fn conn(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+}
+
+impl Source for MysqlSource {
+    async fn current_position(&mut self) -> Result<Position> {
+        let position: BinlogPosition = crate::binlog::current_position(&mut self.conn).await?;
+        Ok(Position::Binlog(position))
+    }
+
+    async fn read_chunk(
+        &mut self,
+        table: &Arc<TableSchema>,
+        after: Option<&[Value]>,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let key = (table.name.clone(), limit);
+        if !self.readers.contains_key(&key) {
+            let reader = ChunkReader::new(Arc::clone(table), &table.primary_key, limit)?;
+            self.readers.insert(key.clone(), reader);
+        }
+        let reader = &self.readers[&key];
+        reader.read(&mut self.conn, after).await
+    }
+}

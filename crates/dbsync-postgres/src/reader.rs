@@ -1,0 +1,162 @@
+//! Reading a target table back as the source's values, to compare the two.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use dbsync_core::{
+    BitString, Column, DataType, Error, ErrorKind, Result, Row, TableSchema, Time, Uuid, Value,
+};
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use crate::error::driver_error;
+use crate::sql::quote;
+use crate::target_table::TargetTable;
+use crate::target_type::PgType;
+
+/// Every row of `target`, in key order, as values of the `source` table's columns: the
+/// inverse of the type mapping, so that a faithful copy reads back equal to the source
+/// (but for what the mapping documents as changed: JSON is normalized by `jsonb`, and
+/// a zero date reads back as NULL).
+pub async fn read_as_source(
+    client: &Client,
+    target: &TargetTable,
+    source: &TableSchema,
+) -> Result<Vec<Row>> {
+    let columns: Vec<String> = target
+        .columns
+        .iter()
+        .zip(&source.columns)
+        .map(|(t, s)| select_expression(&quote(&t.name), &t.pg_type, s))
+        .collect();
+    // Ordered by the table's columns, not by the text of the output columns that
+    // share their names.
+    let key: Vec<String> = target
+        .primary_key
+        .iter()
+        .map(|k| format!("t.{}", quote(k)))
+        .collect();
+    let query = format!(
+        "SELECT {} FROM {} t ORDER BY {}",
+        columns.join(", "),
+        target.qualified_name(),
+        key.join(", ")
+    );
+    let messages = client
+        .simple_query(&format!("SET TIME ZONE 'UTC'; {query}"))
+        .await
+        .map_err(|e| driver_error(&format!("reading {}", target.qualified_name()), e))?;
+    let mut rows = Vec::new();
+    for message in messages {
+        let SimpleQueryMessage::Row(row) = message else {
+            continue;
+        };
+        let values = source
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| match row.get(i) {
+                None => Ok(Value::Null),
+                Some(text) => parse(column, text),
+            })
+            .collect::<Result<Row>>()
+            .map_err(|e| e.with_table(source.name.clone()))?;
+        rows.push(values);
+    }
+    Ok(rows)
+}
+
+/// The column as text that parses back exactly.
+fn select_expression(column: &str, pg_type: &PgType, source: &Column) -> String {
+    match (pg_type, &source.data_type) {
+        (PgType::Bytea, _) => format!("encode({column}, 'hex')"),
+        (PgType::Interval { .. }, _) => format!("(extract(epoch FROM {column}) * 1000000)::bigint"),
+        (PgType::TextArray, _) => format!("array_to_json({column})::text"),
+        _ => format!("{column}::text"),
+    }
+}
+
+fn parse(column: &Column, text: &str) -> Result<Value> {
+    let invalid = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "column `{}` holds `{text}`, which is not a {}",
+                column.name, column.data_type
+            ),
+        )
+    };
+    let hex = || -> Result<Vec<u8>> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                text.get(i..i + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                    .ok_or_else(invalid)
+            })
+            .collect()
+    };
+    Ok(match &column.data_type {
+        DataType::Bool => Value::Bool(text == "t"),
+        DataType::Int {
+            unsigned: false, ..
+        } => Value::Int(text.parse().map_err(|_| invalid())?),
+        DataType::Int { unsigned: true, .. } => Value::UInt(text.parse().map_err(|_| invalid())?),
+        DataType::Float => Value::Float(text.parse().map_err(|_| invalid())?),
+        DataType::Double => Value::Double(text.parse().map_err(|_| invalid())?),
+        DataType::Decimal { .. } => Value::Decimal(text.parse().map_err(|_| invalid())?),
+        DataType::Char { .. } | DataType::VarChar { .. } | DataType::Text { .. } => {
+            Value::Text(text.to_owned())
+        }
+        DataType::Enum { .. } => Value::Enum(text.to_owned()),
+        DataType::Set { .. } if text.starts_with('[') => {
+            Value::Set(serde_json::from_str(text).map_err(|_| invalid())?)
+        }
+        DataType::Set { .. } if text.is_empty() => Value::Set(Vec::new()),
+        DataType::Set { .. } => Value::Set(text.split(',').map(str::to_owned).collect()),
+        DataType::Binary { .. } | DataType::VarBinary { .. } | DataType::Blob { .. } => {
+            Value::Bytes(hex()?)
+        }
+        DataType::Geometry { .. } => {
+            Value::Geometry(crate::copy_format::from_ewkb(hex()?).ok_or_else(invalid)?)
+        }
+        DataType::Date => {
+            Value::Date(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid())?)
+        }
+        DataType::DateTime { .. } => Value::DateTime(
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map_err(|_| invalid())?,
+        ),
+        DataType::Timestamp { .. } => Value::Timestamp(
+            DateTime::parse_from_str(&format!("{text}00"), "%Y-%m-%d %H:%M:%S%.f%z")
+                .map_err(|_| invalid())?
+                .to_utc(),
+        ),
+        DataType::Time { .. } => {
+            Value::Time(Time::from_micros(text.parse().map_err(|_| invalid())?))
+        }
+        DataType::Year => Value::Year(text.parse().map_err(|_| invalid())?),
+        DataType::Json => Value::Json(text.to_owned()),
+        DataType::Bit { length } => {
+            let bits: Vec<bool> = text.chars().map(|c| c == '1').collect();
+            if bits.len() != *length as usize {
+                return Err(invalid());
+            }
+            let mut bytes = vec![0u8; bits.len().div_ceil(8)];
+            for (i, bit) in bits.iter().enumerate() {
+                if *bit {
+                    bytes[i / 8] |= 0x80 >> (i % 8);
+                }
+            }
+            Value::Bit(BitString::from_bytes(bytes, bits.len()))
+        }
+        DataType::Uuid => {
+            let hex: String = text.chars().filter(|c| *c != '-').collect();
+            let mut bytes = [0u8; 16];
+            for (i, byte) in bytes.iter_mut().enumerate() {
+                *byte = hex
+                    .get(2 * i..2 * i + 2)
+                    .and_then(|p| u8::from_str_radix(p, 16).ok())
+                    .ok_or_else(invalid)?;
+            }
+            Value::Uuid(Uuid(bytes))
+        }
+        DataType::Unsupported { .. } => return Err(invalid()),
+    })
+}

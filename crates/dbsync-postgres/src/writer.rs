@@ -1,0 +1,421 @@
+//! Writing a pair's tables into PostgreSQL: the copy's chunks and the stream's
+//! batches, each in one transaction with the checkpoints it moves.
+
+use std::collections::{HashMap, HashSet};
+
+use bytes::Bytes;
+use std::sync::Arc;
+
+use dbsync_core::pipeline::Target;
+use dbsync_core::{
+    ChangeBatch, Checkpoint, Error, ErrorKind, Result, Row, TableName, TableSchema, Value,
+};
+use futures_util::SinkExt;
+use tokio_postgres::{Client, NoTls, Transaction};
+
+use crate::copy_format::CopyEncoder;
+use crate::error::driver_error;
+use crate::sql::{literal, quote};
+use dbsync_config::IdentifierCase;
+
+use crate::target_table::TargetTable;
+use crate::target_type::MappingOptions;
+
+/// The table in the target schema that holds each table's [`Checkpoint`].
+pub const CHECKPOINT_TABLE: &str = "dbsync_checkpoint";
+
+/// A connection to the target that writes one pair.
+#[derive(Debug)]
+pub struct Writer {
+    client: Client,
+    pair: String,
+    schema: String,
+    checkpoint_table: String,
+    options: MappingOptions,
+    case: IdentifierCase,
+    /// Target table names that differ from the source's (per-table `target`, a prefix).
+    renames: HashMap<String, String>,
+    /// The target of each prepared source table.
+    targets: HashMap<TableName, TargetTable>,
+    /// Target tables whose staging tables exist in this session.
+    staged: HashSet<String>,
+}
+
+impl Writer {
+    /// Connects to `url` and creates the checkpoint table in `schema` when absent.
+    pub async fn connect(
+        config: &tokio_postgres::Config,
+        pair: &str,
+        schema: &str,
+        case: IdentifierCase,
+        options: MappingOptions,
+    ) -> Result<Writer> {
+        let (client, connection) = config
+            .connect(NoTls)
+            .await
+            .map_err(|e| driver_error("connecting to the target", e))?;
+        tokio::spawn(async move {
+            // The error, if any, surfaces on the next query as a closed connection.
+            let _ = connection.await;
+        });
+        let schema = case.apply(schema).into_owned();
+        let checkpoint_table = format!("{}.{}", quote(&schema), quote(CHECKPOINT_TABLE));
+        let writer = Writer {
+            client,
+            pair: pair.to_owned(),
+            schema,
+            checkpoint_table,
+            options,
+            case,
+            renames: HashMap::new(),
+            targets: HashMap::new(),
+            staged: HashSet::new(),
+        };
+        writer
+            .client
+            .batch_execute(&format!(
+                "SET TIME ZONE 'UTC';
+                 CREATE SCHEMA IF NOT EXISTS {schema};
+                 CREATE TABLE IF NOT EXISTS {table} (
+                   pair text NOT NULL,
+                   source_table text NOT NULL,
+                   checkpoint jsonb NOT NULL,
+                   updated_at timestamptz NOT NULL DEFAULT now(),
+                   PRIMARY KEY (pair, source_table)
+                 )",
+                schema = quote(&writer.schema),
+                table = writer.checkpoint_table
+            ))
+            .await
+            .map_err(|e| driver_error("creating the checkpoint table", e))?;
+        Ok(writer)
+    }
+
+    /// Writes source table `source` (by name) into table `target` of the schema.
+    pub fn rename(&mut self, source: &str, target: &str) {
+        self.renames.insert(source.to_owned(), target.to_owned());
+    }
+
+    async fn transaction(&mut self) -> Result<Transaction<'_>> {
+        self.client
+            .transaction()
+            .await
+            .map_err(|e| driver_error("starting a transaction", e))
+    }
+
+    /// Session-private staging tables, emptied at each commit, created once per
+    /// connection.
+    async fn ensure_staging(&mut self, target: &TargetTable) -> Result<()> {
+        let name = target.qualified_name();
+        if self.staged.contains(&name) {
+            return Ok(());
+        }
+        let key = key_columns(target).join(", ");
+        self.client
+            .batch_execute(&format!(
+                "CREATE TEMP TABLE IF NOT EXISTS {upsert} (LIKE {name} EXCLUDING ALL) ON COMMIT DELETE ROWS;
+                 CREATE TEMP TABLE IF NOT EXISTS {delete} ON COMMIT DELETE ROWS AS SELECT {key} FROM {name} WITH NO DATA;",
+                upsert = staging_name(target, "upsert"),
+                delete = staging_name(target, "delete"),
+            ))
+            .await
+            .map_err(|e| driver_error(&format!("creating the staging tables of {name}"), e))?;
+        self.staged.insert(name);
+        Ok(())
+    }
+}
+
+impl Target for Writer {
+    /// Creates the table when absent; an existing table is used as it is.
+    async fn prepare_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
+        let name = self
+            .renames
+            .get(&source.name.name)
+            .unwrap_or(&source.name.name);
+        let target = TargetTable::plan(
+            source,
+            &self.schema,
+            name,
+            &source.primary_key,
+            self.case,
+            self.options,
+        )?;
+        for statement in target.create_statements() {
+            self.client
+                .batch_execute(&statement)
+                .await
+                .map_err(|e| driver_error(&format!("creating {}", target.qualified_name()), e))?;
+        }
+        for index in &target.skipped_indexes {
+            tracing::warn!(table = %source.name, "{index} has no PostgreSQL counterpart and is not created");
+        }
+        self.targets.insert(source.name.clone(), target);
+        Ok(())
+    }
+
+    /// The checkpoints of the prepared tables; a table prepared for the first time has
+    /// none.
+    async fn checkpoints(&mut self) -> Result<Vec<(TableName, Checkpoint)>> {
+        let rows = self
+            .client
+            .query(
+                &format!(
+                    "SELECT source_table, checkpoint::text FROM {} WHERE pair = $1",
+                    self.checkpoint_table
+                ),
+                &[&self.pair],
+            )
+            .await
+            .map_err(|e| driver_error("reading the checkpoints", e))?;
+        let mut checkpoints = Vec::new();
+        for row in rows {
+            let name: String = row.get(0);
+            let Some(source) = self.targets.keys().find(|source| source.name == name) else {
+                continue; // a table no longer selected
+            };
+            let json: String = row.get(1);
+            let checkpoint = serde_json::from_str(&json).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidData,
+                    format!(
+                        "the checkpoint of {name} in {} is not readable: {e}",
+                        self.checkpoint_table
+                    ),
+                )
+            })?;
+            checkpoints.push((source.clone(), checkpoint));
+        }
+        Ok(checkpoints)
+    }
+
+    async fn write_chunk(
+        &mut self,
+        table: &TableName,
+        rows: &[Row],
+        checkpoint: &Checkpoint,
+    ) -> Result<()> {
+        let target = target_of(&self.targets, table)?.clone();
+        let (options, pair, checkpoint_table) = (
+            self.options,
+            self.pair.clone(),
+            self.checkpoint_table.clone(),
+        );
+        let transaction = self.transaction().await?;
+        copy_rows(
+            &transaction,
+            &target.qualified_name(),
+            &target,
+            rows.iter(),
+            options,
+        )
+        .await?;
+        save_checkpoint(&transaction, &checkpoint_table, &pair, table, checkpoint).await?;
+        transaction
+            .commit()
+            .await
+            .map_err(|e| driver_error("committing a copied chunk", e))
+    }
+
+    /// Per table, `TRUNCATE` if asked, deletes by key through a staged key list, and
+    /// upserts through a staged copy of the rows; then the checkpoints; one transaction.
+    async fn apply(
+        &mut self,
+        batch: &ChangeBatch,
+        checkpoints: &[(TableName, Checkpoint)],
+    ) -> Result<()> {
+        let targets: Vec<TargetTable> = batch
+            .tables()
+            .map(|table| target_of(&self.targets, &table.table.name).cloned())
+            .collect::<Result<_>>()?;
+        for target in &targets {
+            self.ensure_staging(target).await?;
+        }
+        let (options, pair, checkpoint_table) = (
+            self.options,
+            self.pair.clone(),
+            self.checkpoint_table.clone(),
+        );
+        let transaction = self.transaction().await?;
+        for (table, target) in batch.tables().zip(&targets) {
+            let name = target.qualified_name();
+            let doing = |what: &str| format!("{what} {name}");
+            if table.truncate {
+                transaction
+                    .batch_execute(&format!("TRUNCATE {name}"))
+                    .await
+                    .map_err(|e| driver_error(&doing("truncating"), e))?;
+            }
+            let deletes: Vec<Row> = table.deletes().map(<[Value]>::to_vec).collect();
+            if !deletes.is_empty() {
+                let stage = staging_name(target, "delete");
+                copy_rows(
+                    &transaction,
+                    &stage,
+                    &key_target(target),
+                    deletes.iter(),
+                    options,
+                )
+                .await?;
+                let matches: Vec<String> = key_columns(target)
+                    .iter()
+                    .map(|k| format!("t.{k} = s.{k}"))
+                    .collect();
+                transaction
+                    .batch_execute(&format!(
+                        "DELETE FROM {name} t USING {stage} s WHERE {}",
+                        matches.join(" AND ")
+                    ))
+                    .await
+                    .map_err(|e| driver_error(&doing("deleting from"), e))?;
+            }
+            let mut upserts = table.upserts().peekable();
+            if upserts.peek().is_some() {
+                let stage = staging_name(target, "upsert");
+                copy_rows(&transaction, &stage, target, upserts, options).await?;
+                transaction
+                    .batch_execute(&upsert_statement(target, &stage))
+                    .await
+                    .map_err(|e| driver_error(&doing("upserting into"), e))?;
+            }
+        }
+        for (source, checkpoint) in checkpoints {
+            save_checkpoint(&transaction, &checkpoint_table, &pair, source, checkpoint).await?;
+        }
+        transaction
+            .commit()
+            .await
+            .map_err(|e| driver_error("committing a batch", e))
+    }
+}
+
+fn target_of<'a>(
+    targets: &'a HashMap<TableName, TargetTable>,
+    source: &TableName,
+) -> Result<&'a TargetTable> {
+    targets.get(source).ok_or_else(|| {
+        Error::new(
+            ErrorKind::SchemaMismatch,
+            "has changes but no target table was planned for it",
+        )
+        .with_table(source.clone())
+    })
+}
+
+fn key_columns(target: &TargetTable) -> Vec<String> {
+    target.primary_key.iter().map(|k| quote(k)).collect()
+}
+
+/// The target restricted to its key columns, in key order, to stage deleted keys.
+fn key_target(target: &TargetTable) -> TargetTable {
+    let columns = target
+        .primary_key
+        .iter()
+        .filter_map(|k| target.columns.iter().find(|c| &c.name == k).cloned())
+        .collect();
+    TargetTable {
+        columns,
+        indexes: Vec::new(),
+        skipped_indexes: Vec::new(),
+        ..target.clone()
+    }
+}
+
+/// A staging table's name, unique per target table: temporary tables live in their
+/// own schema, so the target's schema is folded into the name.
+fn staging_name(target: &TargetTable, purpose: &str) -> String {
+    quote(&format!(
+        "dbsync_{purpose}_{}_{}",
+        target.schema, target.name
+    ))
+}
+
+fn upsert_statement(target: &TargetTable, stage: &str) -> String {
+    let columns: Vec<String> = target.columns.iter().map(|c| quote(&c.name)).collect();
+    let key = key_columns(target);
+    let updates: Vec<String> = columns
+        .iter()
+        .filter(|c| !key.contains(c))
+        .map(|c| format!("{c} = EXCLUDED.{c}"))
+        .collect();
+    let action = if updates.is_empty() {
+        "DO NOTHING".to_owned()
+    } else {
+        format!("DO UPDATE SET {}", updates.join(", "))
+    };
+    format!(
+        "INSERT INTO {} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({}) {action}",
+        target.qualified_name(),
+        key.join(", "),
+        cols = columns.join(", ")
+    )
+}
+
+/// Streams `rows` into `table` (the target or a staging table shaped like `target`)
+/// with binary `COPY`, in pieces of about a megabyte.
+async fn copy_rows<'r>(
+    transaction: &Transaction<'_>,
+    table: &str,
+    target: &TargetTable,
+    rows: impl Iterator<Item = &'r Row>,
+    options: MappingOptions,
+) -> Result<()> {
+    const PIECE: usize = 1 << 20;
+    let columns: Vec<String> = target.columns.iter().map(|c| quote(&c.name)).collect();
+    let names: Vec<String> = target.columns.iter().map(|c| c.name.clone()).collect();
+    let types: Vec<_> = target.columns.iter().map(|c| c.pg_type.clone()).collect();
+    let statement = format!(
+        "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+        columns.join(", ")
+    );
+    let sink = transaction
+        .copy_in(&statement)
+        .await
+        .map_err(|e| driver_error(&format!("copying into {table}"), e))?;
+    futures_util::pin_mut!(sink);
+    let mut encoder = CopyEncoder::new(options);
+    for row in rows {
+        encoder
+            .push_row(row, &types, &names)
+            .map_err(|e| Error::new(e.kind(), format!("{table}: {e}")))?;
+        if encoder.len() >= PIECE {
+            sink.send(Bytes::from(encoder.take()))
+                .await
+                .map_err(|e| driver_error(&format!("copying into {table}"), e))?;
+        }
+    }
+    sink.send(Bytes::from(encoder.finish()))
+        .await
+        .map_err(|e| driver_error(&format!("copying into {table}"), e))?;
+    sink.finish()
+        .await
+        .map_err(|e| driver_error(&format!("copying into {table}"), e))?;
+    Ok(())
+}
+
+async fn save_checkpoint(
+    transaction: &Transaction<'_>,
+    checkpoint_table: &str,
+    pair: &str,
+    source: &TableName,
+    checkpoint: &Checkpoint,
+) -> Result<()> {
+    let json = serde_json::to_string(checkpoint).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("the checkpoint of {source} cannot be written: {e}"),
+        )
+    })?;
+    // Literals rather than parameters: the checkpoint goes in as jsonb text, which a
+    // text parameter cannot be without a cast the driver refuses.
+    transaction
+        .batch_execute(&format!(
+            "INSERT INTO {checkpoint_table} (pair, source_table, checkpoint, updated_at)
+             VALUES ({}, {}, {}::jsonb, now())
+             ON CONFLICT (pair, source_table) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()",
+            literal(pair),
+            literal(&source.name),
+            literal(&json)
+        ))
+        .await
+        .map_err(|e| driver_error(&format!("saving the checkpoint of {source}"), e))
+}

@@ -1,0 +1,74 @@
+//! `dbsync run`: copy what is not copied yet, then follow the source.
+
+use std::path::Path;
+
+use dbsync_config::Config;
+use tokio::sync::watch;
+
+use crate::cli::RunArgs;
+use crate::failure::{Exit, Failure};
+use crate::pair_sync::{PairSync, Until};
+
+pub(crate) async fn run(config_path: &Path, args: RunArgs) -> Result<(), Failure> {
+    if args.full || args.repair || args.repair_missing {
+        return Err(Failure::not_built("run --full/--repair/--repair-missing"));
+    }
+    let config = Config::load(config_path).map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
+    crate::logging::init(&config.logging);
+    let names: Vec<String> = if args.pairs.is_empty() {
+        config
+            .pairs
+            .iter()
+            .filter(|(_, pair)| pair.enabled)
+            .map(|(name, _)| name.clone())
+            .collect()
+    } else {
+        args.pairs.clone()
+    };
+    if names.is_empty() {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "{} defines no enabled pair; add one under `pairs`.",
+                config_path.display()
+            ),
+        ));
+    }
+    let mut syncs = Vec::new();
+    for name in &names {
+        let pair = config.pairs.get(name).ok_or_else(|| {
+            let known: Vec<&str> = config.pairs.keys().map(String::as_str).collect();
+            Failure::new(
+                Exit::Usage,
+                format!(
+                    "there is no pair `{name}` in {}; the pairs are: {}.",
+                    config_path.display(),
+                    known.join(", ")
+                ),
+            )
+        })?;
+        syncs.push(PairSync::new(name, pair, &config)?);
+    }
+
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        crate::signal::shutdown().await;
+        tracing::info!("stopping: finishing the batch in flight");
+        let _ = stop_tx.send(true);
+    });
+    let until = if args.once {
+        Until::CaughtUp
+    } else {
+        Until::Stopped
+    };
+    let runs = syncs.into_iter().map(|sync| {
+        let stop = stop.clone();
+        async move { sync.run(until, stop).await }
+    });
+    let results = futures_util::future::join_all(runs).await;
+    // The first failure decides the exit code; every one is logged where it happened.
+    results
+        .into_iter()
+        .find_map(Result::err)
+        .map_or(Ok(()), |e| Err(Failure::from(e)))
+}
