@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod support;
 mod sync_pair;
 
 use std::process::{Command, Output};
