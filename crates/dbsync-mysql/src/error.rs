@@ -24,17 +24,25 @@ pub(crate) fn driver_error(doing: &str, error: mysql_async::Error) -> Error {
         mysql_async::Error::Url(_) => ErrorKind::Config,
         mysql_async::Error::Other(_) => ErrorKind::Query,
     };
-    let hint = match &error {
-        mysql_async::Error::Server(server) if server.code == 1045 => {
-            " (check the user and password in the connection URL)"
-        }
-        mysql_async::Error::Server(server) if server.code == 1049 => {
-            " (check the database name in the connection URL)"
-        }
-        mysql_async::Error::Io(_) => {
-            " (check the host and port in the connection URL, and that the server runs)"
-        }
-        _ => "",
+    // For what a user fixes in the URL, the server's words and the fix make the
+    // whole sentence.
+    let fix = match &error {
+        mysql_async::Error::Server(server) if server.code == 1045 => Some((
+            server.message.clone(),
+            "check the user and password in the connection URL",
+        )),
+        mysql_async::Error::Server(server) if server.code == 1049 => Some((
+            server.message.clone(),
+            "check the database name in the connection URL",
+        )),
+        mysql_async::Error::Io(io) => Some((
+            io.to_string(),
+            "check the host and port in the connection URL, and that the server runs",
+        )),
+        _ => None,
     };
-    Error::new(kind, format!("{doing}{hint}")).with_source(error)
+    match fix {
+        Some((said, fix)) => Error::new(kind, format!("{doing} failed: {said}; {fix}")),
+        None => Error::new(kind, doing).with_source(error),
+    }
 }

@@ -30,19 +30,28 @@ const CONNECTION_LOST: [SqlState; 3] = [
 /// Wraps a driver error, naming what was being done, with the kind that decides
 /// whether it is retried.
 pub(crate) fn driver_error(doing: &str, error: tokio_postgres::Error) -> Error {
-    let hint = match error.code() {
+    // For what a user fixes in the URL, the server's words and the fix make the
+    // whole sentence.
+    let fix = match error.code() {
         Some(code) if *code == SqlState::INVALID_PASSWORD => {
-            " (check the user and password in the connection URL)"
+            Some("check the user and password in the connection URL")
         }
         Some(code) if *code == SqlState::INVALID_CATALOG_NAME => {
-            " (check the database name in the connection URL)"
+            Some("check the database name in the connection URL")
         }
-        None if error.as_db_error().is_none() && doing.starts_with("connecting") => {
-            " (check the host and port in the connection URL, and that the server runs)"
+        None if doing.starts_with("connecting") => {
+            Some("check the host and port in the connection URL, and that the server runs")
         }
-        _ => "",
+        _ => None,
     };
-    Error::new(kind(error.code()), format!("{doing}{hint}")).with_source(error)
+    let kind = kind(error.code());
+    match (fix, error.as_db_error()) {
+        (Some(fix), Some(db)) => {
+            Error::new(kind, format!("{doing} failed: {}; {fix}", db.message()))
+        }
+        (Some(fix), None) => Error::new(kind, format!("{doing} failed: {error}; {fix}")),
+        (None, _) => Error::new(kind, doing).with_source(error),
+    }
 }
 
 /// An error without a server error is the driver's: a closed connection or failed I/O.

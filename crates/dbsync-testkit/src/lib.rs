@@ -49,6 +49,11 @@ pub fn mariadb_target() -> &'static MariaDb {
     MariaDb::shared_target().unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// This process's MariaDB with binary logging off; panics like [`mariadb`].
+pub fn mariadb_without_binlog() -> &'static MariaDb {
+    MariaDb::shared_without_binlog().unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// This process's PostgreSQL server; panics like [`mariadb`].
 pub fn postgres() -> &'static Postgres {
     Postgres::shared().unwrap_or_else(|e| panic!("{e}"))

@@ -33,10 +33,13 @@ pub struct MariaDb {
 
 /// Which of the per-process servers: a source, and a second server that serves as a
 /// MySQL/MariaDB target.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
     Source,
     Target,
+    /// A server with binary logging off, as many production servers run: what dbsync
+    /// must refuse as a binlog source, with the fix.
+    NoBinlog,
 }
 
 impl Role {
@@ -44,6 +47,7 @@ impl Role {
         match self {
             Role::Source => 1,
             Role::Target => 2,
+            Role::NoBinlog => 3,
         }
     }
 
@@ -51,12 +55,14 @@ impl Role {
         match self {
             Role::Source => "mariadb",
             Role::Target => "mariadb-target",
+            Role::NoBinlog => "mariadb-no-binlog",
         }
     }
 }
 
 static SOURCE: OnceLock<Result<MariaDb>> = OnceLock::new();
 static TARGET: OnceLock<Result<MariaDb>> = OnceLock::new();
+static NO_BINLOG: OnceLock<Result<MariaDb>> = OnceLock::new();
 
 impl MariaDb {
     /// The source server of this process, started on first use and shared by every
@@ -73,6 +79,14 @@ impl MariaDb {
     pub fn shared_target() -> Result<&'static MariaDb> {
         TARGET
             .get_or_init(|| MariaDb::start(Role::Target))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// A server of this process with binary logging off.
+    pub fn shared_without_binlog() -> Result<&'static MariaDb> {
+        NO_BINLOG
+            .get_or_init(|| MariaDb::start(Role::NoBinlog))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -131,10 +145,6 @@ impl MariaDb {
             .arg(format!("--log-error={}", log.display()))
             .arg(format!("--tmpdir={}", dir.display()))
             .arg(format!("--server-id={}", role.server_id()))
-            .arg(format!(
-                "--log-bin={}",
-                dir.join("data").join("binlog").display()
-            ))
             .args([
                 "--binlog-format=ROW",
                 "--binlog-row-image=FULL",
@@ -154,6 +164,12 @@ impl MariaDb {
                 "--innodb-doublewrite=0",
                 "--performance-schema=OFF",
             ]);
+        if role != Role::NoBinlog {
+            command.arg(format!(
+                "--log-bin={}",
+                dir.join("data").join("binlog").display()
+            ));
+        }
         if is_root() {
             command.arg("--user=root");
         }

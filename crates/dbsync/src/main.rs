@@ -2,6 +2,7 @@
 
 mod cli;
 mod command;
+mod compare;
 mod connection;
 mod failure;
 mod logging;

@@ -73,15 +73,11 @@ impl PairSync {
         })
     }
 
-    pub(crate) async fn run(self, until: Until, stop: watch::Receiver<bool>) -> Result<()> {
-        let result = self.run_inner(until, stop).await;
-        if let Err(error) = &result {
-            tracing::error!(pair = %self.name, "{error}");
-        }
-        result
+    pub(crate) fn name(&self) -> &str {
+        &self.name
     }
 
-    async fn run_inner(&self, until: Until, mut stop: watch::Receiver<bool>) -> Result<()> {
+    pub(crate) async fn run(&self, until: Until, mut stop: watch::Receiver<bool>) -> Result<()> {
         let database = self.source.database().unwrap_or_default().to_owned();
         let source_opts = mysql_options(&self.source);
         let mut source = MysqlSource::connect(source_opts.clone()).await?;

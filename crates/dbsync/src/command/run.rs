@@ -61,14 +61,26 @@ pub(crate) async fn run(config_path: &Path, args: RunArgs) -> Result<(), Failure
     } else {
         Until::Stopped
     };
-    let runs = syncs.into_iter().map(|sync| {
-        let stop = stop.clone();
-        async move { sync.run(until, stop).await }
-    });
+    let runs = syncs.iter().map(|sync| sync.run(until, stop.clone()));
     let results = futures_util::future::join_all(runs).await;
-    // The first failure decides the exit code; every one is logged where it happened.
-    results
-        .into_iter()
-        .find_map(Result::err)
-        .map_or(Ok(()), |e| Err(Failure::from(e)))
+    // The first failure is the command's (stderr, exit code); the others are logged.
+    let mut failures = syncs
+        .iter()
+        .zip(results)
+        .filter_map(|(sync, result)| Some((sync.name(), result.err()?)));
+    let first = failures.next();
+    for (pair, error) in failures {
+        tracing::error!(pair, "{error}");
+    }
+    match first {
+        None => Ok(()),
+        Some((pair, error)) if names.len() > 1 => {
+            let failure = Failure::from(error);
+            Err(Failure::new(
+                failure.exit(),
+                format!("pair `{pair}`: {failure}"),
+            ))
+        }
+        Some((_, error)) => Err(Failure::from(error)),
+    }
 }

@@ -1,5 +1,6 @@
 //! The `dbsync` binary as a user runs it.
 
+mod bad_input;
 mod cli;
 mod demo;
 mod support;
