@@ -311,7 +311,7 @@ impl Bench {
     fn config(&self, target: &str) -> PathBuf {
         let path = self.dir.join(format!("{target}.yaml"));
         let yaml = format!(
-            "connections:\n  src: {{ url: \"mysql://{REPLICATION_USER}:{REPLICATION_PASSWORD}@127.0.0.1:{}/{}\" }}\n  dst: {{ url: \"{}\" }}\npairs:\n  bench: {{ source: src, target: dst, batch_size: 5000 }}\n",
+            "connections:\n  src: {{ url: \"mysql://{REPLICATION_USER}:{REPLICATION_PASSWORD}@127.0.0.1:{}/{}\" }}\n  dst: {{ url: \"{}\" }}\npairs:\n  bench: {{ source: src, target: dst, batch_size: 10000 }}\n",
             self.mariadb.port(),
             self.source,
             self.postgres.url(target)

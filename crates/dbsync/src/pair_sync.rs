@@ -145,13 +145,12 @@ impl PairSync {
         let mut checkpoints: HashMap<TableName, Checkpoint> =
             writer.checkpoints().await?.into_iter().collect();
 
-        let rows_per_chunk = self.pair.batch_size.max(1) as usize * 10;
-        copy_tables(
-            &mut source,
+        let mut source = copy_tables(
+            source,
             &mut writer,
             &tables,
             &mut checkpoints,
-            CopyOptions { rows_per_chunk },
+            CopyOptions::default(),
         )
         .await?;
         let target_position = match until {
@@ -163,7 +162,8 @@ impl PairSync {
         let mut capture =
             BinlogCapture::new(source_opts, self.binlog_config(), Duration::from_millis(20));
         let limits = BatchLimits {
-            max_changes: self.pair.batch_size.max(1) as usize * 50,
+            // batch_size counts the source rows of one target transaction.
+            max_changes: self.pair.batch_size.max(1) as usize,
             ..BatchLimits::default()
         };
         let mut failures = 0u32;

@@ -2,10 +2,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tokio::sync::mpsc;
+
+use crate::change::Row;
 use crate::checkpoint::{Checkpoint, CopyProgress};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::{Source, Target};
 use crate::table_schema::{TableName, TableSchema};
+use crate::value::Value;
 
 #[derive(Debug, Clone, Copy)]
 pub struct CopyOptions {
@@ -21,18 +25,20 @@ impl Default for CopyOptions {
 }
 
 /// Copies every table whose checkpoint does not say it is done, each from where its
-/// checkpoint left it, and leaves the new checkpoints in `checkpoints`.
+/// checkpoint left it, leaves the new checkpoints in `checkpoints`, and gives the
+/// source back.
 ///
 /// A table seen for the first time starts its checkpoint at a source position taken
 /// before its first chunk is read, so the stream that follows replays every change
-/// the copy may have missed. While one chunk is written the next is read.
-pub async fn copy_tables<S: Source, T: Target>(
-    source: &mut S,
+/// the copy may have missed. The source reads in a task of its own while the target
+/// writes, so decoding one chunk and encoding the previous one use two cores.
+pub async fn copy_tables<S: Source + 'static, T: Target>(
+    mut source: S,
     target: &mut T,
     tables: &[Arc<TableSchema>],
     checkpoints: &mut HashMap<TableName, Checkpoint>,
     options: CopyOptions,
-) -> Result<()> {
+) -> Result<S> {
     let mut start = None;
     for table in tables {
         let checkpoint = match checkpoints.get(&table.name) {
@@ -55,64 +61,55 @@ pub async fn copy_tables<S: Source, T: Target>(
                 }
             }
         };
-        let done = copy_table(source, target, table, checkpoint, options).await?;
+        let (done, returned) = copy_table(source, target, table, checkpoint, options).await?;
+        source = returned;
         checkpoints.insert(table.name.clone(), done);
     }
-    Ok(())
+    Ok(source)
 }
 
-async fn copy_table<S: Source, T: Target>(
-    source: &mut S,
+async fn copy_table<S: Source + 'static, T: Target>(
+    source: S,
     target: &mut T,
     table: &Arc<TableSchema>,
     mut checkpoint: Checkpoint,
     options: CopyOptions,
-) -> Result<Checkpoint> {
+) -> Result<(Checkpoint, S)> {
     let started = Instant::now();
-    let (mut after, mut rows) = match checkpoint.copy {
-        CopyProgress::Copying { after, rows } => (after, rows),
-        CopyProgress::Done { .. } => return Ok(checkpoint),
+    let (after, mut rows) = match &checkpoint.copy {
+        CopyProgress::Copying { after, rows } => (after.clone(), *rows),
+        CopyProgress::Done { .. } => return Ok((checkpoint, source)),
     };
     let resumed_at = rows;
-    let key: Vec<usize> = table
-        .primary_key
-        .iter()
-        .filter_map(|name| table.columns.iter().position(|c| &c.name == name))
-        .collect();
+    let key = key_positions(table);
     let limit = options.rows_per_chunk;
-    let mut chunk = source.read_chunk(table, after.as_deref(), limit).await?;
-    loop {
+    // One chunk waits in the channel while one is written and one is read: enough to
+    // keep both sides busy, little enough to bound memory.
+    let (chunks, mut received) = mpsc::channel::<Result<Vec<Row>>>(1);
+    let reader = tokio::spawn(read_chunks(source, Arc::clone(table), after, limit, chunks));
+    while let Some(chunk) = received.recv().await {
+        let chunk = chunk?;
         let last = chunk.len() < limit;
         rows += chunk.len() as u64;
-        if let Some(row) = chunk.last() {
-            after = Some(key.iter().map(|&i| row[i].clone()).collect());
-        }
-        checkpoint.copy = if last {
-            CopyProgress::Done { rows }
-        } else {
-            CopyProgress::Copying {
-                after: after.clone(),
-                rows,
-            }
+        let after = chunk
+            .last()
+            .map(|row| key.iter().map(|&i| row[i].clone()).collect());
+        checkpoint.copy = match (last, after) {
+            (true, _) => CopyProgress::Done { rows },
+            (false, after) => CopyProgress::Copying { after, rows },
         };
-        if last {
-            target.write_chunk(&table.name, &chunk, &checkpoint).await?;
-            break;
-        }
-        let (written, next) = tokio::join!(
-            target.write_chunk(&table.name, &chunk, &checkpoint),
-            source.read_chunk(table, after.as_deref(), limit)
-        );
-        written?;
-        chunk = next?;
+        target.write_chunk(&table.name, &chunk, &checkpoint).await?;
         let copied = rows - resumed_at;
         tracing::info!(
             table = %table.name,
             rows,
-            rate = (copied as f64 / started.elapsed().as_secs_f64()) as u64,
+            rate = (copied as f64 / started.elapsed().as_secs_f64().max(1e-9)) as u64,
             "copying"
         );
     }
+    let source = reader
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, format!("the copy's reader failed: {e}")))?;
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(
         table = %table.name,
@@ -121,5 +118,35 @@ async fn copy_table<S: Source, T: Target>(
         rate = ((rows - resumed_at) as f64 / seconds.max(1e-9)) as u64,
         "copied"
     );
-    Ok(checkpoint)
+    Ok((checkpoint, source))
+}
+
+/// Reads `table` chunk by chunk after `after` into `chunks` until the table ends, an
+/// error is sent, or the writer hangs up; gives the source back.
+async fn read_chunks<S: Source>(
+    mut source: S,
+    table: Arc<TableSchema>,
+    mut after: Option<Vec<Value>>,
+    limit: usize,
+    chunks: mpsc::Sender<Result<Vec<Row>>>,
+) -> S {
+    let key = key_positions(&table);
+    loop {
+        let chunk = source.read_chunk(&table, after.as_deref(), limit).await;
+        let last = chunk.as_ref().map_or(true, |chunk| chunk.len() < limit);
+        if let Ok(Some(row)) = chunk.as_ref().map(|chunk| chunk.last()) {
+            after = Some(key.iter().map(|&i| row[i].clone()).collect());
+        }
+        if chunks.send(chunk).await.is_err() || last {
+            return source;
+        }
+    }
+}
+
+fn key_positions(table: &TableSchema) -> Vec<usize> {
+    table
+        .primary_key
+        .iter()
+        .filter_map(|name| table.columns.iter().position(|c| &c.name == name))
+        .collect()
 }

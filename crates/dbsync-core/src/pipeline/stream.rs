@@ -23,8 +23,8 @@ pub struct BatchLimits {
 impl Default for BatchLimits {
     fn default() -> Self {
         BatchLimits {
-            max_changes: 50_000,
-            max_bytes: 64 << 20,
+            max_changes: 10_000,
+            max_bytes: 16 << 20,
             max_delay: Duration::from_millis(50),
         }
     }

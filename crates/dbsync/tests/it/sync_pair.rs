@@ -54,3 +54,78 @@ async fn a_large_transaction_streams_in_several_batches() {
     assert_success(&sandbox.run_once());
     sandbox.assert_in_sync().await;
 }
+
+#[tokio::test]
+async fn changes_during_the_copy_converge() {
+    let sandbox = Sandbox::new("duringcopy");
+    sandbox.source_sql(
+        "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(50));
+         SET SESSION max_recursive_iterations = 1000000;
+         INSERT INTO t WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+           SELECT i, i, CONCAT('row ', i) FROM n;",
+    );
+    // Chunks of 1,000 rows: the copy takes long enough to change rows under it.
+    let yaml = std::fs::read_to_string(&sandbox.config).unwrap();
+    std::fs::write(
+        &sandbox.config,
+        yaml.replace(
+            "    target_schema: public\n",
+            "    target_schema: public\n    batch_size: 100\n",
+        ),
+    )
+    .unwrap();
+    let mut dbsync = std::process::Command::new(env!("CARGO_BIN_EXE_dbsync"))
+        .args(["run", "--config"])
+        .arg(&sandbox.config)
+        .env("DBSYNC_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(
+        &dbsync_testkit::postgres().url(&sandbox.target),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    // The checkpoint table appears with the first chunk; until then the query fails.
+    let copy_state = || async {
+        client
+            .query_opt(
+                "SELECT checkpoint->'copy'->>'state' FROM dbsync_checkpoint",
+                &[],
+            )
+            .await
+            .ok()
+            .flatten()
+            .map(|row| row.get::<_, String>(0))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while copy_state().await.as_deref() != Some("copying") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the copy did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // Rows behind the copy, ahead of it, deleted, inserted, and moved to a new key.
+    sandbox.source_sql(
+        "UPDATE t SET v = -v WHERE id % 97 = 0;
+         DELETE FROM t WHERE id % 89 = 0;
+         INSERT INTO t VALUES (300001, 1, 'new'), (300002, 2, 'new');
+         UPDATE t SET id = id + 1000000 WHERE id % 101 = 0;",
+    );
+    assert_eq!(
+        copy_state().await.as_deref(),
+        Some("copying"),
+        "the changes landed while the copy ran"
+    );
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &dbsync.id().to_string()])
+        .status();
+    assert!(
+        dbsync.wait().unwrap().success(),
+        "SIGTERM stops dbsync gracefully"
+    );
+    assert_success(&sandbox.run_once());
+    sandbox.assert_in_sync().await;
+}
