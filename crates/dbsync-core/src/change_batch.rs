@@ -214,38 +214,17 @@ fn row_bytes(row: &Row) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data_type::{DataType, IntWidth};
-    use crate::table_schema::Column;
-
-    fn table() -> Arc<TableSchema> {
-        let column = |name: &str| Column {
-            name: name.into(),
-            data_type: DataType::Int {
-                width: IntWidth::I32,
-                unsigned: false,
-            },
-            native_type: "int".into(),
-            nullable: false,
-            default: None,
-            generated: None,
-            auto_increment: false,
-            on_update: None,
-            collation: None,
-        };
-        Arc::new(TableSchema {
-            name: TableName::new("shop", "t"),
-            columns: vec![column("id"), column("v")],
-            primary_key: vec!["id".into()],
-            indexes: vec![],
-        })
-    }
+    use crate::table_schema::fixture::int_table;
 
     fn row(id: i64, v: i64) -> Row {
         vec![Value::Int(id), Value::Int(v)]
     }
 
     fn change(op: ChangeOp) -> Change {
-        Change { table: table(), op }
+        Change {
+            table: int_table("t", &["id", "v"]),
+            op,
+        }
     }
 
     fn states(batch: &ChangeBatch) -> (Vec<Row>, Vec<Vec<Value>>, bool) {

@@ -230,3 +230,36 @@ impl fmt::Display for TableSchema {
         Ok(())
     }
 }
+
+/// Tables for the unit tests of this crate.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use std::sync::Arc;
+
+    use super::{Column, TableName, TableSchema};
+    use crate::data_type::{DataType, IntWidth};
+
+    /// `shop.<name>` with `INT NOT NULL` columns, keyed by the first.
+    pub(crate) fn int_table(name: &str, columns: &[&str]) -> Arc<TableSchema> {
+        let column = |name: &&str| Column {
+            name: (*name).into(),
+            data_type: DataType::Int {
+                width: IntWidth::I32,
+                unsigned: false,
+            },
+            native_type: "int".into(),
+            nullable: false,
+            default: None,
+            generated: None,
+            auto_increment: false,
+            on_update: None,
+            collation: None,
+        };
+        Arc::new(TableSchema {
+            name: TableName::new("shop", name),
+            columns: columns.iter().map(column).collect(),
+            primary_key: vec![columns[0].into()],
+            indexes: vec![],
+        })
+    }
+}

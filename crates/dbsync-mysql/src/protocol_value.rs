@@ -140,12 +140,32 @@ fn set_members(labels: &[String], text: &str) -> Option<Vec<String>> {
     }
     text.split(',')
         .map(|member| {
-            labels
-                .iter()
-                .find(|label| label.eq_ignore_ascii_case(member))
-                .cloned()
+            labels.iter().find_map(|label| {
+                if label.eq_ignore_ascii_case(member) {
+                    Some(label.clone())
+                } else if reports_label(label, member) {
+                    // The schema's label lost a character that the value has.
+                    Some(member.to_owned())
+                } else {
+                    None
+                }
+            })
         })
         .collect()
+}
+
+/// Whether `reported`, an ENUM or SET label as `information_schema` (or `SHOW CREATE
+/// TABLE`) reports it, is the label `label`.
+///
+/// MariaDB reports column types in utf8mb3, replacing each character outside the Basic
+/// Multilingual Plane (an emoji) with `?`, so a label read from the schema may have
+/// lost characters that the values and the binlog's table map carry exactly. No query
+/// gives the true labels back.
+pub(crate) fn reports_label(reported: &str, label: &str) -> bool {
+    let as_utf8mb3 = label
+        .chars()
+        .map(|c| if c.len_utf8() == 4 { '?' } else { c });
+    reported.chars().eq(as_utf8mb3)
 }
 
 /// MariaDB's `UUID` type reads as its hyphenated text.
@@ -225,4 +245,42 @@ fn date_time_wire(dt: &NaiveDateTime) -> Wire {
         dt.second() as u8,
         dt.nanosecond() / 1000,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(labels: &[&str]) -> Vec<String> {
+        labels.iter().map(|&label| label.to_owned()).collect()
+    }
+
+    #[test]
+    fn set_members_take_the_declared_spelling() {
+        let declared = labels(&["Trailers", "Deleted Scenes"]);
+        assert_eq!(
+            set_members(&declared, "trailers,Deleted Scenes"),
+            Some(labels(&["Trailers", "Deleted Scenes"]))
+        );
+        assert_eq!(set_members(&declared, ""), Some(Vec::new()));
+        assert_eq!(set_members(&declared, "Trailers,Bloopers"), None);
+    }
+
+    #[test]
+    fn set_members_keep_the_characters_the_schema_lost() {
+        // What MariaDB reports for SET('a', 'é😀'), and what a value holds.
+        let reported = labels(&["a", "é?"]);
+        assert_eq!(set_members(&reported, "a,é😀"), Some(labels(&["a", "é😀"])));
+        assert_eq!(set_members(&reported, "a,é?"), Some(labels(&["a", "é?"])));
+        assert_eq!(set_members(&reported, "a,e😀"), None);
+    }
+
+    #[test]
+    fn only_4_byte_characters_are_reported_as_question_marks() {
+        assert!(reports_label("é?", "é😀"));
+        assert!(reports_label("??", "🇫🇷"));
+        assert!(reports_label("é€", "é€"));
+        assert!(!reports_label("é?", "é€"));
+        assert!(!reports_label("é?", "é😀😀"));
+    }
 }

@@ -128,6 +128,11 @@ impl CopyEncoder {
                 buf.extend_from_slice(&0i32.to_be_bytes());
             }
             (PgType::Jsonb, Value::Json(json)) => {
+                if json_has_nul_escape(json) {
+                    return Err(unsupported(
+                        "holds JSON with the character \\u0000, which PostgreSQL jsonb cannot hold",
+                    ));
+                }
                 buf.push(1); // jsonb's binary format version
                 text(buf, json)?;
             }
@@ -296,6 +301,20 @@ fn text(buf: &mut Vec<u8>, s: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether JSON text has the escape `\u0000`, which jsonb refuses ("unsupported
+/// Unicode escape sequence") after the row has gone into the COPY stream, in an error
+/// that names neither the row nor the column. Outside strings, valid JSON has no
+/// backslash, so every backslash starts an escape; `\\u0000` is a backslash and text.
+fn json_has_nul_escape(json: &str) -> bool {
+    let mut bytes = json.as_bytes().iter();
+    while let Some(&byte) = bytes.next() {
+        if byte == b'\\' && bytes.next() == Some(&b'u') && bytes.as_slice().starts_with(b"0000") {
+            return true;
+        }
+    }
+    false
+}
+
 /// `array_send` of a one-dimensional `text[]` without NULLs.
 fn text_array(buf: &mut Vec<u8>, members: &[String]) -> Result<()> {
     let dimensions: i32 = if members.is_empty() { 0 } else { 1 };
@@ -399,6 +418,26 @@ mod tests {
         to_ewkb(&mut buf, &geometry).unwrap();
         assert_eq!(&buf[..9], [1, 1, 0, 0, 0x20, 0xe6, 0x10, 0, 0]);
         assert_eq!(from_ewkb(buf), Some(geometry));
+    }
+
+    #[test]
+    fn json_with_a_nul_escape_is_refused() {
+        assert!(json_has_nul_escape(r#"["a\u0000b"]"#));
+        assert!(json_has_nul_escape(r#"{"k": "\\\u0000"}"#));
+        assert!(!json_has_nul_escape(
+            r#"["a\\u0000b", "\u00e9", "\"u0000"]"#
+        ));
+        assert!(!json_has_nul_escape(r#"{"u0000": 0}"#));
+        let mut encoder = CopyEncoder::new(MappingOptions::default());
+        let error = encoder
+            .push_row(
+                &[Value::Json(r#"{"k": "\u0000"}"#.into())],
+                &[PgType::Jsonb],
+                &["doc".into()],
+            )
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unsupported);
+        assert!(error.to_string().starts_with("column `doc`: "), "{error}");
     }
 
     #[test]

@@ -50,7 +50,13 @@ pub(crate) fn driver_error(doing: &str, error: tokio_postgres::Error) -> Error {
             Error::new(kind, format!("{doing} failed: {}; {fix}", db.message()))
         }
         (Some(fix), None) => Error::new(kind, format!("{doing} failed: {error}; {fix}")),
-        (None, _) => Error::new(kind, doing).with_source(error),
+        // tokio-postgres displays a server error as "db error"; the server's words
+        // are what says what went wrong.
+        (None, Some(db)) => {
+            let detail = db.detail().map(|d| format!(" ({d})")).unwrap_or_default();
+            Error::new(kind, format!("{doing}: {}{detail}", db.message()))
+        }
+        (None, None) => Error::new(kind, doing).with_source(error),
     }
 }
 

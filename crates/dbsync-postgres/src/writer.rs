@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use dbsync_core::pipeline::Target;
 use dbsync_core::{
-    ChangeBatch, Checkpoint, Error, ErrorKind, Result, Row, TableName, TableSchema, Value,
+    ChangeBatch, Checkpoint, CopyProgress, Error, ErrorKind, Result, Row, TableName, TableSchema,
+    Value,
 };
 use futures_util::SinkExt;
 use tokio_postgres::{Client, NoTls, Transaction};
@@ -201,6 +202,34 @@ impl Target for Writer {
             self.checkpoint_table.clone(),
         );
         let transaction = self.transaction().await?;
+        // The chunk goes straight into the table, which would refuse a row copied
+        // before: check, under the checkpoint's row lock, that the table holds exactly
+        // the rows before this chunk. It does not when another process copies the
+        // same pair, or when an earlier attempt's commit landed after its connection
+        // was lost; reading the checkpoints again sorts it out.
+        let before = checkpoint.copy.rows().saturating_sub(rows.len() as u64);
+        let held = locked_checkpoint(&transaction, &checkpoint_table, &pair, table).await?;
+        let held_rows = match &held {
+            None => Some(0),
+            Some(Checkpoint {
+                copy: CopyProgress::Copying { rows, .. },
+                ..
+            }) => Some(*rows),
+            Some(_) => None,
+        };
+        if held_rows != Some(before) {
+            return Err(Error::new(
+                ErrorKind::Retryable,
+                format!(
+                    "the checkpoint in {checkpoint_table} says {} where this chunk follows {before} copied rows: another dbsync process copies this pair, or an earlier write landed late; the copy resumes from the checkpoint",
+                    held.map_or("nothing is copied".to_owned(), |h| match h.copy {
+                        CopyProgress::Done { rows } => format!("the copy is done ({rows} rows)"),
+                        CopyProgress::Copying { rows, .. } => format!("{rows} rows are copied"),
+                    })
+                ),
+            )
+            .with_table(table.clone()));
+        }
         copy_rows(
             &transaction,
             &target.qualified_name(),
@@ -209,7 +238,13 @@ impl Target for Writer {
             options,
         )
         .await?;
-        save_checkpoint(&transaction, &checkpoint_table, &pair, table, checkpoint).await?;
+        save_checkpoints(
+            &transaction,
+            &checkpoint_table,
+            &pair,
+            &[(table.clone(), checkpoint.clone())],
+        )
+        .await?;
         transaction
             .commit()
             .await
@@ -278,9 +313,7 @@ impl Target for Writer {
                     .map_err(|e| driver_error(&doing("upserting into"), e))?;
             }
         }
-        for (source, checkpoint) in checkpoints {
-            save_checkpoint(&transaction, &checkpoint_table, &pair, source, checkpoint).await?;
-        }
+        save_checkpoints(&transaction, &checkpoint_table, &pair, checkpoints).await?;
         transaction
             .commit()
             .await
@@ -392,30 +425,68 @@ async fn copy_rows<'r>(
     Ok(())
 }
 
-async fn save_checkpoint(
+/// The checkpoint of `source`, locked until the end of `transaction`.
+async fn locked_checkpoint(
     transaction: &Transaction<'_>,
     checkpoint_table: &str,
     pair: &str,
     source: &TableName,
-    checkpoint: &Checkpoint,
-) -> Result<()> {
-    let json = serde_json::to_string(checkpoint).map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidData,
-            format!("the checkpoint of {source} cannot be written: {e}"),
+) -> Result<Option<Checkpoint>> {
+    let row = transaction
+        .query_opt(
+            &format!(
+                "SELECT checkpoint::text FROM {checkpoint_table} WHERE pair = $1 AND source_table = $2 FOR UPDATE"
+            ),
+            &[&pair, &source.name],
         )
-    })?;
+        .await
+        .map_err(|e| driver_error(&format!("reading the checkpoint of {source}"), e))?;
+    row.map(|row| {
+        let json: String = row.get(0);
+        serde_json::from_str(&json).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidData,
+                format!("the checkpoint of {source} in {checkpoint_table} is not readable: {e}"),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// Writes `checkpoints` in one statement.
+async fn save_checkpoints(
+    transaction: &Transaction<'_>,
+    checkpoint_table: &str,
+    pair: &str,
+    checkpoints: &[(TableName, Checkpoint)],
+) -> Result<()> {
+    if checkpoints.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(checkpoints.len());
+    for (source, checkpoint) in checkpoints {
+        let json = serde_json::to_string(checkpoint).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidData,
+                format!("the checkpoint of {source} cannot be written: {e}"),
+            )
+        })?;
+        rows.push(format!(
+            "({}, {}, {}::jsonb, now())",
+            literal(pair),
+            literal(&source.name),
+            literal(&json)
+        ));
+    }
     // Literals rather than parameters: the checkpoint goes in as jsonb text, which a
     // text parameter cannot be without a cast the driver refuses.
     transaction
         .batch_execute(&format!(
             "INSERT INTO {checkpoint_table} (pair, source_table, checkpoint, updated_at)
-             VALUES ({}, {}, {}::jsonb, now())
+             VALUES {}
              ON CONFLICT (pair, source_table) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()",
-            literal(pair),
-            literal(&source.name),
-            literal(&json)
+            rows.join(",\n                    ")
         ))
         .await
-        .map_err(|e| driver_error(&format!("saving the checkpoint of {source}"), e))
+        .map_err(|e| driver_error("saving the checkpoints", e))
 }

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dbsync_config::{Backoff, Capture, Config, ConnectionUrl, Engine, Pair, Retry};
 use dbsync_core::pipeline::{
-    BatchLimits, Capture as _, CopyOptions, Source as _, StreamEnd, copy_tables, stream_changes,
+    BatchLimits, Capture as _, CopyOptions, Source as _, Target as _, copy_tables, stream_changes,
 };
 use dbsync_core::{Checkpoint, Error, ErrorKind, Position, Result, TableName, TableSchema};
 use dbsync_mysql::binlog::BinlogConfig;
@@ -77,17 +77,121 @@ impl PairSync {
         &self.name
     }
 
-    pub(crate) async fn run(&self, until: Until, mut stop: watch::Receiver<bool>) -> Result<()> {
+    /// Runs the pair until it has caught up (`--once`) or `stop` turns true, starting
+    /// over from the target's checkpoints after a transient failure (a lost
+    /// connection, a deadlock), wherever it happens: at the start, in the copy or in
+    /// the stream.
+    pub(crate) async fn run(&self, until: Until, stop: watch::Receiver<bool>) -> Result<()> {
+        let mut failures = 0u32;
+        let mut checkpoints = HashMap::new();
+        let mut goal = None;
+        loop {
+            let before = checkpoints.clone();
+            let started = Instant::now();
+            let error = match self
+                .attempt(until, stop.clone(), &mut checkpoints, &mut goal)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            };
+            // Retries are for a bad moment, not a bad day: an attempt that moved a
+            // checkpoint or lasted a while was a success, and the count starts over.
+            if checkpoints != before || started.elapsed() >= HEALTHY_ATTEMPT {
+                failures = 0;
+            }
+            if !error.is_transient() || failures >= self.retry.attempts {
+                return Err(error);
+            }
+            let wait = self.backoff(failures);
+            failures += 1;
+            tracing::warn!(pair = %self.name, "{error}; retrying in {wait:?} ({failures} of {})", self.retry.attempts);
+            let mut stop = stop.clone();
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stopped(&mut stop) => return Ok(()),
+            }
+        }
+    }
+
+    /// One attempt: connect, check, copy what is not copied yet, then stream. The
+    /// checkpoints are read from the target afresh into `checkpoints`, which follows
+    /// the attempt's progress; `goal` is where a `--once` run ends, fixed by the first
+    /// attempt that gets that far.
+    async fn attempt(
+        &self,
+        until: Until,
+        mut stop: watch::Receiver<bool>,
+        checkpoints: &mut HashMap<TableName, Checkpoint>,
+        goal: &mut Option<Position>,
+    ) -> Result<()> {
+        // Until the stream runs, a stop drops the work in flight: every chunk is
+        // committed with its checkpoint, so nothing is lost but the chunk.
+        let Some(started) = unless_stopped(&mut stop, self.connect(checkpoints)).await else {
+            return Ok(());
+        };
+        let (source, writer, tables) = started?;
+        let copy = copy_tables(
+            vec![(source, writer)],
+            &tables,
+            checkpoints,
+            CopyOptions::default(),
+        );
+        let Some(copied) = unless_stopped(&mut stop, copy).await else {
+            return Ok(());
+        };
+        let Some((mut source, mut writer)) = copied?.pop() else {
+            return Err(Error::new(
+                ErrorKind::Io,
+                "the copy gave no connection back",
+            ));
+        };
+        if until == Until::CaughtUp && goal.is_none() {
+            let Some(position) = unless_stopped(&mut stop, source.current_position()).await else {
+                return Ok(());
+            };
+            *goal = Some(position?);
+        }
+        drop(source);
+
+        let mut capture = BinlogCapture::new(
+            mysql_options(&self.source),
+            self.binlog_config(),
+            Duration::from_millis(20),
+        );
+        let from = earliest(checkpoints)?;
+        let Some(stream) = unless_stopped(&mut stop, capture.stream(tables, from)).await else {
+            return Ok(());
+        };
+        let mut stream = stream?;
+        let limits = BatchLimits {
+            // batch_size counts the source rows of one target transaction.
+            max_changes: self.pair.batch_size.max(1) as usize,
+            ..BatchLimits::default()
+        };
+        stream_changes(
+            &mut stream,
+            &mut writer,
+            checkpoints,
+            limits,
+            goal.clone(),
+            stopped(&mut stop),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Connects to both sides, checks them, plans and prepares the target tables, and
+    /// reads the checkpoints into `checkpoints`.
+    async fn connect(
+        &self,
+        checkpoints: &mut HashMap<TableName, Checkpoint>,
+    ) -> Result<(MysqlSource, Writer, Vec<Arc<TableSchema>>)> {
         let database = self.source.database().unwrap_or_default().to_owned();
-        let source_opts = mysql_options(&self.source);
-        let mut source = MysqlSource::connect(source_opts.clone()).await?;
+        let mut source = MysqlSource::connect(mysql_options(&self.source)).await?;
         dbsync_mysql::preflight::check_binlog_source(source.conn(), &database).await?;
         let tables = self.selected_tables(&mut source, &database).await?;
-        let options = MappingOptions {
-            zero_date: self.pair.zero_date,
-            enum_mapping: self.pair.enum_mapping,
-            set_mapping: self.pair.set_mapping,
-        };
+        let options = self.mapping_options();
         let case = self.pair.effective_identifier_case(Engine::PostgreSql);
         // Plan every target table before writing anything: a column no PostgreSQL type
         // holds stops the run here, with nothing created.
@@ -122,86 +226,29 @@ impl PairSync {
             drop(client);
             let _ = connection.await;
         }
-
-        let connect_target = || async {
-            let mut writer = Writer::connect(
-                &target_config,
-                &self.name,
-                &self.pair.target_schema,
-                case,
-                options,
-            )
-            .await?;
-            for table in &tables {
-                if let Some(selection) = self.pair.selects(&table.name.name) {
-                    writer.rename(&table.name.name, &selection.target_table());
-                }
-                writer.prepare_table(table).await?;
-            }
-            Ok::<_, Error>(writer)
-        };
-        use dbsync_core::pipeline::Target as _;
-        let mut writer = connect_target().await?;
-        let mut checkpoints: HashMap<TableName, Checkpoint> =
-            writer.checkpoints().await?.into_iter().collect();
-
-        let mut source = copy_tables(
-            source,
-            &mut writer,
-            &tables,
-            &mut checkpoints,
-            CopyOptions::default(),
+        let mut writer = Writer::connect(
+            &target_config,
+            &self.name,
+            &self.pair.target_schema,
+            case,
+            options,
         )
         .await?;
-        let target_position = match until {
-            Until::CaughtUp => Some(source.current_position().await?),
-            Until::Stopped => None,
-        };
-        drop(source);
+        for table in &tables {
+            if let Some(selection) = self.pair.selects(&table.name.name) {
+                writer.rename(&table.name.name, &selection.target_table());
+            }
+            writer.prepare_table(table).await?;
+        }
+        *checkpoints = writer.checkpoints().await?.into_iter().collect();
+        Ok((source, writer, tables))
+    }
 
-        let mut capture =
-            BinlogCapture::new(source_opts, self.binlog_config(), Duration::from_millis(20));
-        let limits = BatchLimits {
-            // batch_size counts the source rows of one target transaction.
-            max_changes: self.pair.batch_size.max(1) as usize,
-            ..BatchLimits::default()
-        };
-        let mut failures = 0u32;
-        loop {
-            let from = earliest(&checkpoints)?;
-            let attempt = async {
-                let mut stream = capture.stream(tables.clone(), from).await?;
-                let stopped = async {
-                    let _ = stop.wait_for(|stop| *stop).await;
-                };
-                stream_changes(
-                    &mut stream,
-                    &mut writer,
-                    &mut checkpoints,
-                    limits,
-                    target_position.clone(),
-                    stopped,
-                )
-                .await
-            }
-            .await;
-            match attempt {
-                Ok(StreamEnd::CaughtUp | StreamEnd::Stopped) => return Ok(()),
-                Err(error) if error.is_transient() && failures < self.retry.attempts => {
-                    let wait = self.backoff(failures);
-                    failures += 1;
-                    tracing::warn!(pair = %self.name, "{error}; retrying in {wait:?} ({failures} of {})", self.retry.attempts);
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        _ = stop.wait_for(|stop| *stop) => return Ok(()),
-                    }
-                    // The target connection may be the one that failed: start afresh
-                    // from what the target holds.
-                    writer = connect_target().await?;
-                    checkpoints = writer.checkpoints().await?.into_iter().collect();
-                }
-                Err(error) => return Err(error),
-            }
+    fn mapping_options(&self) -> MappingOptions {
+        MappingOptions {
+            zero_date: self.pair.zero_date,
+            enum_mapping: self.pair.enum_mapping,
+            set_mapping: self.pair.set_mapping,
         }
     }
 
@@ -274,6 +321,28 @@ impl PairSync {
                 .saturating_mul(2u32.saturating_pow(failures)),
         };
         wait.min(self.retry.max_delay)
+    }
+}
+
+/// An attempt that ran this long was a success, whatever ended it.
+const HEALTHY_ATTEMPT: Duration = Duration::from_secs(60);
+
+/// Resolves once `stop` is true; never when nobody can set it any more.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// `work`'s output, or `None` when `stop` turns true first (`work` is then dropped).
+async fn unless_stopped<T>(
+    stop: &mut watch::Receiver<bool>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        biased;
+        () = stopped(stop) => None,
+        output = work => Some(output),
     }
 }
 

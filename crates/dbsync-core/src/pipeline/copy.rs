@@ -1,5 +1,5 @@
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
@@ -26,20 +26,33 @@ impl Default for CopyOptions {
 
 /// Copies every table whose checkpoint does not say it is done, each from where its
 /// checkpoint left it, leaves the new checkpoints in `checkpoints`, and gives the
-/// source back.
+/// lanes back.
+///
+/// A lane is a source connection and a target connection; each copies one table at a
+/// time, taking the next one no lane has taken, so several tables are copied at once.
+/// Within a lane the source reads in a task of its own while the target writes, so
+/// decoding one chunk and encoding the previous one use two cores.
 ///
 /// A table seen for the first time starts its checkpoint at a source position taken
-/// before its first chunk is read, so the stream that follows replays every change
-/// the copy may have missed. The source reads in a task of its own while the target
-/// writes, so decoding one chunk and encoding the previous one use two cores.
-pub async fn copy_tables<S: Source + 'static, T: Target>(
-    mut source: S,
-    target: &mut T,
+/// before any chunk is read (the earliest checkpoint of the other tables, or else the
+/// source's current position), so the stream that follows replays every change the
+/// copy may have missed.
+pub async fn copy_tables<S: Source + 'static, T: Target + 'static>(
+    mut lanes: Vec<(S, T)>,
     tables: &[Arc<TableSchema>],
     checkpoints: &mut HashMap<TableName, Checkpoint>,
     options: CopyOptions,
-) -> Result<S> {
-    let mut start = None;
+) -> Result<Vec<(S, T)>> {
+    // New tables start where the earliest table is, if any: that is before any of
+    // their chunks too, the stream reads from there anyway, and every table then
+    // resumes from the same point, so the stream need not sort out which of the
+    // transactions it reads again each table already holds.
+    let mut start = checkpoints
+        .values()
+        .map(|c| &c.position)
+        .reduce(|a, b| if b < a { b } else { a })
+        .cloned();
+    let mut queue = VecDeque::new();
     for table in tables {
         let checkpoint = match checkpoints.get(&table.name) {
             Some(Checkpoint {
@@ -48,9 +61,17 @@ pub async fn copy_tables<S: Source + 'static, T: Target>(
             }) => continue,
             Some(checkpoint) => checkpoint.clone(),
             None => {
-                let position = match &start {
-                    Some(position) => Clone::clone(position),
-                    None => start.insert(source.current_position().await?).clone(),
+                let position = match (&start, lanes.first_mut()) {
+                    (Some(position), _) => Clone::clone(position),
+                    (None, Some((source, _))) => {
+                        start.insert(source.current_position().await?).clone()
+                    }
+                    (None, None) => {
+                        return Err(Error::new(
+                            ErrorKind::Config,
+                            "the copy needs at least one worker",
+                        ));
+                    }
                 };
                 Checkpoint {
                     copy: CopyProgress::Copying {
@@ -61,11 +82,52 @@ pub async fn copy_tables<S: Source + 'static, T: Target>(
                 }
             }
         };
-        let (done, returned) = copy_table(source, target, table, checkpoint, options).await?;
-        source = returned;
-        checkpoints.insert(table.name.clone(), done);
+        queue.push_back((Arc::clone(table), checkpoint));
     }
-    Ok(source)
+    let queue = Arc::new(Mutex::new(queue));
+    let workers: Vec<_> = lanes
+        .into_iter()
+        .map(|(mut source, mut target)| {
+            let queue = Arc::clone(&queue);
+            tokio::spawn(async move {
+                let mut done = Vec::new();
+                loop {
+                    let next = queue.lock().map_or(None, |mut queue| queue.pop_front());
+                    let Some((table, checkpoint)) = next else {
+                        break;
+                    };
+                    let (checkpoint, returned) =
+                        copy_table(source, &mut target, &table, checkpoint, options).await?;
+                    source = returned;
+                    done.push((table.name.clone(), checkpoint));
+                }
+                Ok::<_, Error>(((source, target), done))
+            })
+        })
+        .collect();
+    let mut lanes = Vec::with_capacity(workers.len());
+    let mut first_error = None;
+    for worker in workers {
+        match worker.await {
+            Ok(Ok((lane, done))) => {
+                lanes.push(lane);
+                checkpoints.extend(done);
+            }
+            Ok(Err(error)) => {
+                first_error.get_or_insert(error);
+            }
+            Err(panic) => {
+                first_error.get_or_insert(Error::new(
+                    ErrorKind::Io,
+                    format!("a copy worker failed: {panic}"),
+                ));
+            }
+        }
+    }
+    match first_error {
+        Some(error) => Err(error),
+        None => Ok(lanes),
+    }
 }
 
 async fn copy_table<S: Source + 'static, T: Target>(

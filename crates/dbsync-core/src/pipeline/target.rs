@@ -27,6 +27,12 @@ pub trait Target: Send {
 
     /// Writes a chunk of the initial copy. The copy owns the chunk's key range (the
     /// stream has not started on the table), so rows go straight in.
+    ///
+    /// The chunk follows the rows the checkpoint held before it
+    /// (`checkpoint.copy.rows()` less the chunk's); when the target's checkpoint says
+    /// otherwise (another process copies the same pair, or an earlier write whose
+    /// connection was lost committed after all), the write fails with a retryable
+    /// error rather than copy rows twice, and the caller reads the checkpoints again.
     fn write_chunk(
         &mut self,
         table: &TableName,

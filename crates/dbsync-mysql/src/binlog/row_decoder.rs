@@ -18,6 +18,7 @@ use super::reader::{Reader, Truncated};
 use super::table_map::{MapColumn, TableMap, column_type as ty};
 use super::temporal;
 use super::text::Charset;
+use crate::protocol_value::reports_label;
 
 /// Why one value could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -441,11 +442,11 @@ fn step(column: &Column, binlog: &MapColumn) -> Result<Step> {
         (ty::STRING, DataType::Uuid) if meta == 16 => Ok(Step::Uuid { prefix: 1 }),
         (ty::ENUM, DataType::Enum { labels }) if (1..=2).contains(&meta) => Ok(Step::Enum {
             len: meta as u8,
-            labels: labels.clone().into_boxed_slice(),
+            labels: exact_labels(column, binlog, labels)?,
         }),
         (ty::SET, DataType::Set { labels }) if (1..=8).contains(&meta) => Ok(Step::Set {
             len: meta as u8,
-            labels: labels.clone().into_boxed_slice(),
+            labels: exact_labels(column, binlog, labels)?,
         }),
         (ty::BLOB | ty::TINY_BLOB | ty::MEDIUM_BLOB | ty::LONG_BLOB, DataType::Text { .. }) => {
             text(column, blob_prefix()?, false, false)
@@ -484,6 +485,41 @@ fn step(column: &Column, binlog: &MapColumn) -> Result<Step> {
         )),
         _ => Err(mismatch(column, binlog)),
     }
+}
+
+/// The labels that ENUM indexes and SET bits stand for.
+///
+/// The schema's labels may have lost characters: MariaDB reports each character
+/// outside the Basic Multilingual Plane as `?` ([`reports_label`]). The table map's
+/// own labels, where the server writes them (`binlog_row_metadata=FULL`), are exact
+/// and [`check_optional_metadata`] has matched them with the schema's. Without them, a
+/// `?` in a label of a character set that has such characters may be one that was
+/// lost, and guessing would write another value than the source holds.
+fn exact_labels(column: &Column, binlog: &MapColumn, schema: &[String]) -> Result<Box<[String]>> {
+    let charset = column
+        .collation
+        .as_ref()
+        .and_then(|collation| collation.charset.as_deref());
+    if let (Some(labels), Some(decoder)) = (&binlog.labels, charset.and_then(Charset::from_name))
+        && let Some(decoded) = labels.iter().map(|label| decoder.decode(label)).collect()
+    {
+        return Ok(decoded);
+    }
+    let has_4_byte_characters = charset.is_some_and(|name| {
+        ["utf8mb4", "utf16", "utf16le", "utf32", "gb18030"]
+            .iter()
+            .any(|wide| name.eq_ignore_ascii_case(wide))
+    });
+    if has_4_byte_characters && schema.iter().any(|label| label.contains('?')) {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "column `{}` has a label with `?`, which is how the server reports a character such as an emoji in a label, and the binlog does not carry the labels; set binlog_row_metadata=FULL on the source",
+                column.name
+            ),
+        ));
+    }
+    Ok(schema.into())
 }
 
 fn text(column: &Column, prefix: u8, trim_spaces: bool, json: bool) -> Result<Step> {
@@ -546,10 +582,11 @@ fn check_optional_metadata(table: &TableSchema, column: &Column, binlog: &MapCol
         let decoded: Vec<Option<String>> =
             binlog_labels.iter().map(|l| charset.decode(l)).collect();
         let same = decoded.len() == labels.len()
-            && decoded
-                .iter()
-                .zip(labels)
-                .all(|(binlog, schema)| binlog.as_deref() == Some(schema.as_str()));
+            && decoded.iter().zip(labels).all(|(binlog, schema)| {
+                binlog
+                    .as_deref()
+                    .is_some_and(|binlog| reports_label(schema, binlog))
+            });
         if !same {
             return disagree(format!(
                 "column `{}` has other labels in the binlog than in the table",
@@ -936,6 +973,82 @@ mod tests {
             ChangeOp::Insert {
                 after: vec![Value::Int(1), Value::Json("\"hi\"".into())]
             }
+        );
+    }
+
+    #[test]
+    fn labels_come_from_the_binlog_where_the_schema_lost_characters() {
+        // MariaDB reports ENUM('é😀','b') and SET('x','😀') with `?` for the emoji.
+        let table = table(
+            "shop",
+            "moods",
+            vec![
+                column("id", int(IntWidth::I32, false)),
+                column(
+                    "mood",
+                    DataType::Enum {
+                        labels: labels(&["é?", "b"]),
+                    },
+                ),
+                column(
+                    "tags",
+                    DataType::Set {
+                        labels: labels(&["x", "?"]),
+                    },
+                ),
+            ],
+        );
+        let label_field = |labels: &[&str]| -> Vec<u8> {
+            let mut field = vec![labels.len() as u8];
+            for label in labels {
+                field.push(label.len() as u8);
+                field.extend_from_slice(label.as_bytes());
+            }
+            field
+        };
+        let map = |optional: &[(u8, Vec<u8>)]| {
+            let bytes = table_map_bytes(
+                5,
+                "shop",
+                "moods",
+                &[
+                    (ty::LONG, &[]),
+                    (ty::STRING, &[ty::ENUM, 1]),
+                    (ty::STRING, &[ty::SET, 1]),
+                ],
+                optional,
+            );
+            TableMap::parse(&bytes).unwrap()
+        };
+        let full = map(&[
+            (5, label_field(&["x", "😀"])),
+            (6, label_field(&["é😀", "b"])),
+        ]);
+        let decoder = RowDecoder::new(Arc::clone(&table), &full).unwrap();
+        let row = image(&[
+            Some(1i32.to_le_bytes().to_vec()),
+            Some(vec![1]),
+            Some(vec![0b11]),
+        ]);
+        let bytes = rows_event_bytes(5, 2, false, 3, &[], &[row]);
+        let event = RowsEvent::parse(RowsKind::Write, 2, &bytes).unwrap();
+        assert_eq!(
+            event.changes(&decoder).unwrap()[0].op,
+            ChangeOp::Insert {
+                after: vec![
+                    Value::Int(1),
+                    Value::Enum("é😀".into()),
+                    Value::Set(labels(&["x", "😀"]))
+                ]
+            }
+        );
+        // Without the binlog's labels, `é?` may stand for any of many labels.
+        let error = RowDecoder::new(table, &map(&[])).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unsupported);
+        assert!(
+            error.to_string().contains("column `mood`")
+                && error.to_string().contains("binlog_row_metadata=FULL"),
+            "{error}"
         );
     }
 

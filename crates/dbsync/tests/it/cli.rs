@@ -43,6 +43,7 @@ fn unbuilt_commands_say_so_and_exit_2() {
     for args in [
         &["verify", "shop-analytics"][..],
         &["connection", "list"],
+        &["connection", "add", "x"],
         &["sync", "show", "shop-analytics"],
         &["triggers", "install", "p", "--dry-run"],
         &["service", "start", "--daemon"],

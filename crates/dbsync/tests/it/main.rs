@@ -2,9 +2,12 @@
 
 mod bad_input;
 mod cli;
+mod connection_test;
 mod demo;
+mod recovery;
 mod support;
 mod sync_pair;
+mod type_families;
 
 use std::process::{Command, Output};
 

@@ -77,11 +77,8 @@ impl Sandbox {
 
     /// Asserts that every source table equals its target table, row by row and value
     /// by value, read back through the inverse of the type mapping.
-    pub(crate) async fn assert_in_sync(&self) {
-        let mut source = source_conn(&self.source).await;
-        let tables = dbsync_mysql::schema::read_tables(&mut source, &self.source)
-            .await
-            .unwrap();
+    /// A connection to the target database.
+    pub(crate) async fn target_client(&self) -> tokio_postgres::Client {
         let (client, connection) = tokio_postgres::connect(
             &dbsync_testkit::postgres().url(&self.target),
             tokio_postgres::NoTls,
@@ -89,6 +86,15 @@ impl Sandbox {
         .await
         .unwrap();
         tokio::spawn(connection);
+        client
+    }
+
+    pub(crate) async fn assert_in_sync(&self) {
+        let mut source = source_conn(&self.source).await;
+        let tables = dbsync_mysql::schema::read_tables(&mut source, &self.source)
+            .await
+            .unwrap();
+        let client = self.target_client().await;
         for table in tables {
             let table = Arc::new(table);
             let expected = read_source(&mut source, &table).await;
@@ -109,6 +115,28 @@ impl Sandbox {
                 assert_eq!(normalize(want), normalize(got), "a row of {}", table.name);
             }
         }
+    }
+
+    /// Every row of `sql` run on the target, each value as PostgreSQL prints it
+    /// (`None` for NULL): what a user querying the target sees, independent of
+    /// dbsync's own read-back that [`Sandbox::assert_in_sync`] compares through.
+    pub(crate) async fn target_query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let client = self.target_client().await;
+        let messages = client
+            .simple_query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        messages
+            .into_iter()
+            .filter_map(|message| match message {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_owned))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -173,4 +201,50 @@ fn normalize(row: &Row) -> Row {
             other => other.clone(),
         })
         .collect()
+}
+
+/// Configurations other than the sandbox's own: through a proxy, with other settings.
+impl Sandbox {
+    /// The sandbox's directory, for files a test keeps beside the configuration.
+    pub(crate) fn dir(&self) -> &Path {
+        &self._dir.0
+    }
+
+    /// The replication account's URL for the source database on `port` (a proxy's).
+    pub(crate) fn source_url_on_port(&self, port: u16) -> String {
+        format!(
+            "mysql://{}:{}@127.0.0.1:{port}/{}",
+            dbsync_testkit::REPLICATION_USER,
+            dbsync_testkit::REPLICATION_PASSWORD,
+            self.source
+        )
+    }
+
+    /// The URL of the target database on `port` (a proxy's).
+    pub(crate) fn target_url_on_port(&self, port: u16) -> String {
+        dbsync_testkit::postgres().url_on_port(port, &self.target)
+    }
+
+    /// Writes `file` in the sandbox's directory: pair `p` from `source_url` to
+    /// `target_url`, each line of `pair_settings` added to the pair, and `top_level`
+    /// (YAML sections such as `retry:`) after it. Returns its path.
+    pub(crate) fn write_config(
+        &self,
+        file: &str,
+        source_url: &str,
+        target_url: &str,
+        pair_settings: &[&str],
+        top_level: &str,
+    ) -> PathBuf {
+        let mut yaml = format!(
+            "connections:\n  src: {{ url: \"{source_url}\" }}\n  dst: {{ url: \"{target_url}\" }}\npairs:\n  p:\n    source: src\n    target: dst\n    target_schema: public\n"
+        );
+        for setting in pair_settings {
+            yaml.push_str(&format!("    {setting}\n"));
+        }
+        yaml.push_str(top_level);
+        let path = self.dir().join(file);
+        std::fs::write(&path, yaml).unwrap();
+        path
+    }
 }

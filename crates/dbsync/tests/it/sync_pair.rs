@@ -80,13 +80,7 @@ async fn changes_during_the_copy_converge() {
         .env("DBSYNC_LOG", "warn")
         .spawn()
         .unwrap();
-    let (client, connection) = tokio_postgres::connect(
-        &dbsync_testkit::postgres().url(&sandbox.target),
-        tokio_postgres::NoTls,
-    )
-    .await
-    .unwrap();
-    tokio::spawn(connection);
+    let client = sandbox.target_client().await;
     // The checkpoint table appears with the first chunk; until then the query fails.
     let copy_state = || async {
         client
