@@ -97,6 +97,25 @@ impl Writer {
         self.renames.insert(source.to_owned(), target.to_owned());
     }
 
+    /// Plans the target of `source` for this writer without creating anything: for a
+    /// second connection to tables another has prepared.
+    pub fn plan_table(&mut self, source: &Arc<TableSchema>) -> Result<TargetTable> {
+        let name = self
+            .renames
+            .get(&source.name.name)
+            .unwrap_or(&source.name.name);
+        let target = TargetTable::plan(
+            source,
+            &self.schema,
+            name,
+            &source.primary_key,
+            self.case,
+            self.options,
+        )?;
+        self.targets.insert(source.name.clone(), target.clone());
+        Ok(target)
+    }
+
     async fn transaction(&mut self) -> Result<Transaction<'_>> {
         self.client
             .transaction()
@@ -129,18 +148,7 @@ impl Writer {
 impl Target for Writer {
     /// Creates the table when absent; an existing table is used as it is.
     async fn prepare_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
-        let name = self
-            .renames
-            .get(&source.name.name)
-            .unwrap_or(&source.name.name);
-        let target = TargetTable::plan(
-            source,
-            &self.schema,
-            name,
-            &source.primary_key,
-            self.case,
-            self.options,
-        )?;
+        let target = self.plan_table(source)?;
         for statement in target.create_statements() {
             self.client
                 .batch_execute(&statement)
@@ -150,7 +158,6 @@ impl Target for Writer {
         for index in &target.skipped_indexes {
             tracing::warn!(table = %source.name, "{index} has no PostgreSQL counterpart and is not created");
         }
-        self.targets.insert(source.name.clone(), target);
         Ok(())
     }
 

@@ -10,7 +10,9 @@ use dbsync_config::{Backoff, Capture, Config, ConnectionUrl, Engine, Pair, Retry
 use dbsync_core::pipeline::{
     BatchLimits, Capture as _, CopyOptions, Source as _, Target as _, copy_tables, stream_changes,
 };
-use dbsync_core::{Checkpoint, Error, ErrorKind, Position, Result, TableName, TableSchema};
+use dbsync_core::{
+    Checkpoint, CopyProgress, Error, ErrorKind, Position, Result, TableName, TableSchema,
+};
 use dbsync_mysql::binlog::BinlogConfig;
 use dbsync_mysql::capture::BinlogCapture;
 use dbsync_mysql::source::MysqlSource;
@@ -37,6 +39,8 @@ pub(crate) struct PairSync {
     source: ConnectionUrl,
     target: ConnectionUrl,
     retry: Retry,
+    /// Lanes of the initial copy (`workers` in the configuration).
+    workers: usize,
 }
 
 impl PairSync {
@@ -70,6 +74,7 @@ impl PairSync {
             source,
             target,
             retry: config.retry,
+            workers: config.workers.max(1) as usize,
         })
     }
 
@@ -131,12 +136,26 @@ impl PairSync {
             return Ok(());
         };
         let (source, writer, tables) = started?;
-        let copy = copy_tables(
-            vec![(source, writer)],
-            &tables,
-            checkpoints,
-            CopyOptions::default(),
-        );
+        // One lane per table still to copy, up to `workers`: each lane is a source
+        // and a target connection copying one table at a time.
+        let pending = tables
+            .iter()
+            .filter(|t| {
+                !matches!(
+                    checkpoints.get(&t.name),
+                    Some(Checkpoint {
+                        copy: CopyProgress::Done { .. },
+                        ..
+                    })
+                )
+            })
+            .count();
+        let mut lanes = vec![(source, writer)];
+        for _ in 1..pending.min(self.workers) {
+            let source = MysqlSource::connect(mysql_options(&self.source)).await?;
+            lanes.push((source, self.open_writer(&tables).await?));
+        }
+        let copy = copy_tables(lanes, &tables, checkpoints, CopyOptions::default());
         let Some(copied) = unless_stopped(&mut stop, copy).await else {
             return Ok(());
         };
@@ -179,6 +198,27 @@ impl PairSync {
         )
         .await?;
         Ok(())
+    }
+
+    /// A connection to the target that writes `tables`, renamed as the pair says.
+    async fn open_writer(&self, tables: &[Arc<TableSchema>]) -> Result<Writer> {
+        let case = self.pair.effective_identifier_case(Engine::PostgreSql);
+        let config = postgres_config(&self.target);
+        let mut writer = Writer::connect(
+            &config,
+            &self.name,
+            &self.pair.target_schema,
+            case,
+            self.mapping_options(),
+        )
+        .await?;
+        for table in tables {
+            if let Some(selection) = self.pair.selects(&table.name.name) {
+                writer.rename(&table.name.name, &selection.target_table());
+            }
+            writer.plan_table(table)?;
+        }
+        Ok(writer)
     }
 
     /// Connects to both sides, checks them, plans and prepares the target tables, and
@@ -226,18 +266,8 @@ impl PairSync {
             drop(client);
             let _ = connection.await;
         }
-        let mut writer = Writer::connect(
-            &target_config,
-            &self.name,
-            &self.pair.target_schema,
-            case,
-            options,
-        )
-        .await?;
+        let mut writer = self.open_writer(&tables).await?;
         for table in &tables {
-            if let Some(selection) = self.pair.selects(&table.name.name) {
-                writer.rename(&table.name.name, &selection.target_table());
-            }
             writer.prepare_table(table).await?;
         }
         *checkpoints = writer.checkpoints().await?.into_iter().collect();
