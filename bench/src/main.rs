@@ -81,10 +81,11 @@ fn main() {
         let d = runtime.block_on(bench.copy_with_dbsync());
         let p = bench.copy_with_pgloader();
         println!(
-            "run {run}: ceiling {:.2} s, dbsync {:.2} s ({:.0} MiB), pgloader {}",
+            "run {run}: ceiling {:.2} s, dbsync {:.2} s ({:.0} MiB, {:.2} CPU-s), pgloader {}",
             c.seconds,
             d.seconds,
             d.peak_rss_mb,
+            d.cpu_seconds,
             p.as_ref().map_or_else(
                 |e| format!("failed: {e}"),
                 |p| format!("{:.2} s", p.seconds)

@@ -10,6 +10,8 @@ pub(crate) struct Measured {
     /// The kernel's high-water mark of resident memory (`VmHWM`), sampled every 5 ms
     /// until exit; growth in the last few milliseconds can be missed.
     pub(crate) peak_rss_mb: f64,
+    /// User and system CPU seconds, sampled like the memory.
+    pub(crate) cpu_seconds: f64,
 }
 
 /// Runs a shell pipeline to completion; fails with its stderr.
@@ -36,8 +38,10 @@ pub(crate) fn run(mut command: Command, what: &str) -> Measured {
 fn wait(mut child: Child, what: &str) -> Measured {
     let started = Instant::now();
     let mut peak = 0.0f64;
+    let mut cpu = 0.0f64;
     loop {
         peak = peak.max(peak_rss_mb(child.id()).unwrap_or(0.0));
+        cpu = cpu.max(cpu_seconds(child.id()).unwrap_or(0.0));
         if let Some(status) = child.try_wait().expect("waiting for a child") {
             let seconds = started.elapsed().as_secs_f64();
             if !status.success() {
@@ -50,6 +54,7 @@ fn wait(mut child: Child, what: &str) -> Measured {
             return Measured {
                 seconds,
                 peak_rss_mb: peak,
+                cpu_seconds: cpu,
             };
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -62,6 +67,16 @@ pub(crate) fn peak_rss_mb(pid: u32) -> Option<f64> {
     let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// User plus system CPU time of a live process, from `/proc/<pid>/stat` (fields 14
+/// and 15, in clock ticks of 1/100 s on Linux).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the fields after it are plain.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 pub(crate) fn median(values: &mut [f64]) -> f64 {

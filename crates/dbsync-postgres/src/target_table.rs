@@ -110,6 +110,16 @@ impl TargetTable {
 
     /// The statements that create the schema, the table and its indexes when absent.
     pub fn create_statements(&self) -> Vec<String> {
+        let mut statements = self.table_statements();
+        statements.extend(self.index_statements());
+        statements
+    }
+
+    /// The schema and the table with its primary key, when absent: what the copy
+    /// writes into. Secondary indexes come after the copy ([`Self::index_statements`]),
+    /// since building an index once over all rows is faster than keeping it up to date
+    /// row by row.
+    pub fn table_statements(&self) -> Vec<String> {
         let mut columns: Vec<String> = self
             .columns
             .iter()
@@ -120,14 +130,19 @@ impl TargetTable {
             .collect();
         let key: Vec<String> = self.primary_key.iter().map(|k| quote(k)).collect();
         columns.push(format!("PRIMARY KEY ({})", key.join(", ")));
-        let mut statements = vec![
+        vec![
             format!("CREATE SCHEMA IF NOT EXISTS {}", quote(&self.schema)),
             format!(
                 "CREATE TABLE IF NOT EXISTS {} (\n  {}\n)",
                 self.qualified_name(),
                 columns.join(",\n  ")
             ),
-        ];
+        ]
+    }
+
+    /// The secondary indexes, when absent.
+    pub fn index_statements(&self) -> Vec<String> {
+        let mut statements = Vec::new();
         for (name, index) in &self.indexes {
             let parts: Vec<String> = index
                 .parts

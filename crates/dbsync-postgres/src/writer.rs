@@ -149,7 +149,7 @@ impl Target for Writer {
     /// Creates the table when absent; an existing table is used as it is.
     async fn prepare_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
         let target = self.plan_table(source)?;
-        for statement in target.create_statements() {
+        for statement in target.table_statements() {
             self.client
                 .batch_execute(&statement)
                 .await
@@ -245,6 +245,15 @@ impl Target for Writer {
             options,
         )
         .await?;
+        // The secondary indexes are built with the last chunk, in its transaction: a
+        // table whose checkpoint says the copy is done has them.
+        if let CopyProgress::Done { .. } = checkpoint.copy {
+            for statement in target.index_statements() {
+                transaction.batch_execute(&statement).await.map_err(|e| {
+                    driver_error(&format!("indexing {}", target.qualified_name()), e)
+                })?;
+            }
+        }
         save_checkpoints(
             &transaction,
             &checkpoint_table,

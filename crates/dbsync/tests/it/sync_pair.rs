@@ -10,6 +10,26 @@ async fn sakila_copies_value_by_value() {
     let sandbox = Sandbox::with_dataset("sakila", Dataset::Sakila);
     assert_success(&sandbox.run_once());
     sandbox.assert_in_sync().await;
+    // Secondary indexes are built after the copy, with its last chunk.
+    let indexes = sandbox
+        .target_query(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'rental' ORDER BY indexname",
+        )
+        .await;
+    let indexes: Vec<String> = indexes
+        .into_iter()
+        .filter_map(|row| row[0].clone())
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            "CREATE INDEX rental_idx_fk_customer_id ON public.rental USING btree (customer_id)",
+            "CREATE INDEX rental_idx_fk_inventory_id ON public.rental USING btree (inventory_id)",
+            "CREATE INDEX rental_idx_fk_staff_id ON public.rental USING btree (staff_id)",
+            "CREATE UNIQUE INDEX rental_pkey ON public.rental USING btree (rental_id)",
+            "CREATE UNIQUE INDEX rental_rental_date ON public.rental USING btree (rental_date, inventory_id, customer_id)",
+        ]
+    );
 }
 
 #[tokio::test]
