@@ -181,7 +181,11 @@ impl Bench {
         let mut dbsync = Command::new(&self.dbsync)
             .args(["run", "--config"])
             .arg(&config)
-            .env("DBSYNC_LOG", "warn")
+            // DBSYNC_LOG=info shows this run's copy progress on the terminal.
+            .env(
+                "DBSYNC_LOG",
+                std::env::var("DBSYNC_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
             .stdout(Stdio::null())
             .spawn()
             .expect("starting dbsync run");

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use dbsync_core::pipeline::Source;
 use dbsync_core::{BinlogPosition, Position, Result, Row, TableName, TableSchema, Value};
+use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts};
 
+use crate::error::driver_error;
 use crate::session;
 use crate::snapshot::ChunkReader;
 
@@ -36,6 +38,17 @@ impl Source for MysqlSource {
     async fn current_position(&mut self) -> Result<Position> {
         let position: BinlogPosition = crate::binlog::current_position(&mut self.conn).await?;
         Ok(Position::Binlog(position))
+    }
+
+    async fn estimated_rows(&mut self, table: &TableSchema) -> Result<Option<u64>> {
+        self.conn
+            .exec_first(
+                "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                (&table.name.schema, &table.name.name),
+            )
+            .await
+            .map(Option::flatten)
+            .map_err(|e| driver_error(&format!("estimating the rows of {}", table.name), e))
     }
 
     async fn read_chunk(

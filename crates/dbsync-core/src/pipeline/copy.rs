@@ -1,6 +1,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -10,6 +10,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::{Source, Target};
 use crate::table_schema::{TableName, TableSchema};
 use crate::value::Value;
+
+/// How often the copy of a table logs its progress.
+const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy)]
 pub struct CopyOptions {
@@ -131,7 +134,7 @@ pub async fn copy_tables<S: Source + 'static, T: Target + 'static>(
 }
 
 async fn copy_table<S: Source + 'static, T: Target>(
-    source: S,
+    mut source: S,
     target: &mut T,
     table: &Arc<TableSchema>,
     mut checkpoint: Checkpoint,
@@ -143,6 +146,9 @@ async fn copy_table<S: Source + 'static, T: Target>(
         CopyProgress::Done { .. } => return Ok((checkpoint, source)),
     };
     let resumed_at = rows;
+    // InnoDB's estimate can be off by a good part either way: it only feeds the ETA.
+    let estimate = source.estimated_rows(table).await.ok().flatten();
+    let mut reported = Instant::now();
     let key = key_positions(table);
     let limit = options.rows_per_chunk;
     // One chunk waits in the channel while one is written and one is read: enough to
@@ -161,13 +167,15 @@ async fn copy_table<S: Source + 'static, T: Target>(
             (false, after) => CopyProgress::Copying { after, rows },
         };
         target.write_chunk(&table.name, &chunk, &checkpoint).await?;
-        let copied = rows - resumed_at;
-        tracing::info!(
-            table = %table.name,
-            rows,
-            rate = (copied as f64 / started.elapsed().as_secs_f64().max(1e-9)) as u64,
-            "copying"
-        );
+        if reported.elapsed() >= PROGRESS_INTERVAL {
+            reported = Instant::now();
+            let rate = (rows - resumed_at) as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let eta = estimate
+                .filter(|&estimate| estimate > rows && rate > 0.0)
+                .map(|estimate| format!("{:.0} s", (estimate - rows) as f64 / rate))
+                .unwrap_or_else(|| "unknown".to_owned());
+            tracing::info!(table = %table.name, rows, of_about = estimate, rate = rate as u64, eta, "copying");
+        }
     }
     let source = reader
         .await

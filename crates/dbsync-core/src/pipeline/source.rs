@@ -12,6 +12,13 @@ pub trait Source: Send {
     /// A position from which a stream sees every change committed after now.
     fn current_position(&mut self) -> impl Future<Output = Result<Position>> + Send;
 
+    /// The server's estimate of the rows of `table`, for the copy's ETA; `None` when it
+    /// has none.
+    fn estimated_rows(
+        &mut self,
+        table: &TableSchema,
+    ) -> impl Future<Output = Result<Option<u64>>> + Send;
+
     /// At most `limit` rows with a key greater than `after` (all rows when `None`), in
     /// key order. Fewer than `limit` rows means the table ends.
     fn read_chunk(
