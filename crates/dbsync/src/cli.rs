@@ -57,7 +57,15 @@ pub(crate) enum Command {
     /// Run the server: the REST API and every enabled pair.
     Serve,
     /// Show the whole story on a private sandbox, in one command.
-    Demo,
+    Demo {
+        /// A MySQL/MariaDB URL whose (empty) database receives Sakila, instead of the
+        /// sandbox's.
+        #[arg(long, requires = "target")]
+        source: Option<String>,
+        /// A PostgreSQL URL to sync into, instead of the sandbox's.
+        #[arg(long, requires = "source")]
+        target: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,7 +230,7 @@ impl Command {
             },
             Command::Status { .. } => "status",
             Command::Serve => "serve",
-            Command::Demo => "demo",
+            Command::Demo { .. } => "demo",
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::failure::Failure;
 
 pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Demo => demo::run().await,
+        Command::Demo { source, target } => demo::run(source, target).await,
         Command::Run(args) => run::run(&cli.config, args).await,
         Command::Connection(ConnectionCommand::Test { name }) => {
             connection::test(&cli.config, &name).await

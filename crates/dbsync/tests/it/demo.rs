@@ -60,3 +60,31 @@ fn demo_copies_streams_and_ends_equal() {
     let scratch = std::path::Path::new(dir).parent().unwrap();
     assert!(!scratch.exists(), "{} was left behind", scratch.display());
 }
+
+#[test]
+fn demo_on_given_databases() {
+    let (mariadb, postgres) = (dbsync_testkit::mariadb(), dbsync_testkit::postgres());
+    let source = mariadb.create_database("demo_given").unwrap();
+    let target = postgres.create_database("demo_given").unwrap();
+    let (source_url, target_url) = (mariadb.url(&source), postgres.url(&target));
+    let output = dbsync(&["demo", "--source", &source_url, "--target", &target_url]);
+    let text = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{text}\nstderr:\n{}",
+        stderr(&output)
+    );
+    assert!(!text.contains("Started a private"), "no sandbox: {text}");
+    assert!(text.contains("Everything equal"), "{text}");
+
+    // Sakila is there now: a second demo on the same source is refused.
+    let again = dbsync(&["demo", "--source", &source_url, "--target", &target_url]);
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(
+        stderr(&again).trim(),
+        format!(
+            "error: the demo loads Sakila into `{source}`, which already has tables; give an empty database."
+        )
+    );
+}
