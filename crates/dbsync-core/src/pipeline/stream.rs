@@ -68,9 +68,7 @@ pub async fn stream_changes<St: ChangeStream, T: Target>(
     stop: impl Future<Output = ()>,
 ) -> Result<StreamEnd> {
     tokio::pin!(stop);
-    let mut batch = ChangeBatch::new();
-    let mut batch_started = Instant::now();
-    let mut settled = Instant::now();
+    let mut pending = Pending::new();
     // At or before where the transaction being read began: the last commit reported.
     let mut txn_start = stream.position();
     // Changes of a transaction were read, and its commit was not yet.
@@ -96,7 +94,7 @@ pub async fn stream_changes<St: ChangeStream, T: Target>(
                     if in_txn {
                         continue;
                     }
-                    flush(target, &mut batch, checkpoints, Some(&stream.position()), true).await?;
+                    pending.write(target, checkpoints, Some(&stream.position()), true).await?;
                     return Ok(StreamEnd::Stopped);
                 }
                 item = stream.next() => item?,
@@ -112,14 +110,15 @@ pub async fn stream_changes<St: ChangeStream, T: Target>(
                     if maybe_held {
                         undecided.push(change);
                     } else {
-                        batch.push(change);
+                        pending.batch.push(change);
                     }
                 }
                 // A huge transaction is written in several batches; the checkpoint
                 // stays at the last commit until the transaction's own commit.
-                if batch.changes() >= limits.max_changes || batch.bytes() >= limits.max_bytes {
-                    flush(target, &mut batch, checkpoints, last_commit.as_ref(), false).await?;
-                    batch_started = Instant::now();
+                if pending.full(limits) {
+                    pending
+                        .write(target, checkpoints, last_commit.as_ref(), false)
+                        .await?;
                 }
             }
             Some(StreamItem::Commit { position, .. }) => {
@@ -128,7 +127,7 @@ pub async fn stream_changes<St: ChangeStream, T: Target>(
                         .get(&change.table.name)
                         .is_some_and(|c| position <= c.position);
                     if !held {
-                        batch.push(change);
+                        pending.batch.push(change);
                     }
                 }
                 in_txn = false;
@@ -136,61 +135,83 @@ pub async fn stream_changes<St: ChangeStream, T: Target>(
                 let done = caught_up(&position);
                 last_commit = Some(position);
                 if done || stopping {
-                    flush(target, &mut batch, checkpoints, last_commit.as_ref(), true).await?;
+                    pending
+                        .write(target, checkpoints, last_commit.as_ref(), true)
+                        .await?;
                     return Ok(if done {
                         StreamEnd::CaughtUp
                     } else {
                         StreamEnd::Stopped
                     });
                 }
-                let settle = settled.elapsed() >= SETTLE_EVERY;
-                if settle
-                    || batch.changes() >= limits.max_changes
-                    || batch.bytes() >= limits.max_bytes
-                    || batch_started.elapsed() >= limits.max_delay
-                {
-                    flush(
-                        target,
-                        &mut batch,
-                        checkpoints,
-                        last_commit.as_ref(),
-                        settle,
-                    )
-                    .await?;
-                    batch_started = Instant::now();
-                    if settle {
-                        settled = Instant::now();
-                    }
+                if pending.due(limits) {
+                    pending
+                        .write(target, checkpoints, last_commit.as_ref(), false)
+                        .await?;
                 }
             }
             None if stopping => {}
             None => {
-                let settle = settled.elapsed() >= SETTLE_EVERY;
-                flush(
-                    target,
-                    &mut batch,
-                    checkpoints,
-                    last_commit.as_ref(),
-                    settle,
-                )
-                .await?;
-                batch_started = Instant::now();
-                if settle {
-                    settled = Instant::now();
-                }
-                if !in_txn && caught_up(&stream.position()) {
-                    flush(
-                        target,
-                        &mut batch,
-                        checkpoints,
-                        Some(&stream.position()),
-                        true,
-                    )
+                pending
+                    .write(target, checkpoints, last_commit.as_ref(), false)
                     .await?;
+                if !in_txn && caught_up(&stream.position()) {
+                    pending
+                        .write(target, checkpoints, Some(&stream.position()), true)
+                        .await?;
                     return Ok(StreamEnd::CaughtUp);
                 }
             }
         }
+    }
+}
+
+/// The batch being gathered, when it began, and when every table's checkpoint was
+/// last moved along.
+struct Pending {
+    batch: ChangeBatch,
+    started: Instant,
+    settled: Instant,
+}
+
+impl Pending {
+    fn new() -> Self {
+        Pending {
+            batch: ChangeBatch::new(),
+            started: Instant::now(),
+            settled: Instant::now(),
+        }
+    }
+
+    /// Whether the batch reached its bound in changes or bytes.
+    fn full(&self, limits: BatchLimits) -> bool {
+        self.batch.changes() >= limits.max_changes || self.batch.bytes() >= limits.max_bytes
+    }
+
+    /// Whether the batch is to be written at a commit: it is full, it waited long
+    /// enough, or the checkpoints of every table are due to move along.
+    fn due(&self, limits: BatchLimits) -> bool {
+        self.full(limits)
+            || self.started.elapsed() >= limits.max_delay
+            || self.settled.elapsed() >= SETTLE_EVERY
+    }
+
+    /// Writes the batch with its checkpoints at `commit`, and every table's when `all`
+    /// or when they are due; starts a new batch.
+    async fn write<T: Target>(
+        &mut self,
+        target: &mut T,
+        checkpoints: &mut HashMap<TableName, Checkpoint>,
+        commit: Option<&Position>,
+        all: bool,
+    ) -> Result<()> {
+        let settle = all || self.settled.elapsed() >= SETTLE_EVERY;
+        flush(target, &mut self.batch, checkpoints, commit, settle).await?;
+        self.started = Instant::now();
+        if settle {
+            self.settled = Instant::now();
+        }
+        Ok(())
     }
 }
 
