@@ -325,8 +325,7 @@ async fn story(endpoints: &Endpoints) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Polls until every table is equal on both sides, or fails when the pair stopped
-/// or a minute passed.
+/// Polls until every table is equal on both sides.
 async fn wait_until_equal(
     source: &mut mysql_async::Conn,
     target: &tokio_postgres::Client,
@@ -334,34 +333,23 @@ async fn wait_until_equal(
     targets: &[TargetTable],
     running: &tokio::task::JoinHandle<dbsync_core::Result<()>>,
 ) -> Result<(), Failure> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if running.is_finished() {
-            return Err(Failure::runtime(
-                "the pair stopped unexpectedly; its error is in the log above.",
-            ));
-        }
-        let mut equal = true;
+    let all_equal = async || {
         for (table, target_table) in tables.iter().zip(targets) {
             // A table the pair has not created yet is simply not equal yet.
             match compare_table(source, target, table, target_table).await {
                 Ok(comparison) if comparison.equal() => {}
-                _ => {
-                    equal = false;
-                    break;
-                }
+                _ => return Ok(false),
             }
         }
-        if equal {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(Failure::runtime(
-                "the target did not catch up within a minute.",
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        Ok(true)
+    };
+    poll(
+        running,
+        Duration::from_millis(20),
+        "the target did not catch up",
+        all_equal,
+    )
+    .await
 }
 
 /// Polls the target until `table`'s checkpoint, written in the same transaction as
@@ -372,13 +360,7 @@ async fn wait_for_checkpoint(
     position: &Position,
     running: &tokio::task::JoinHandle<dbsync_core::Result<()>>,
 ) -> Result<(), Failure> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if running.is_finished() {
-            return Err(Failure::runtime(
-                "the pair stopped unexpectedly; its error is in the log above.",
-            ));
-        }
+    let reached = async || {
         let row = target
             .query_opt(
                 &format!(
@@ -392,15 +374,34 @@ async fn wait_for_checkpoint(
             })?;
         let checkpoint: Option<Checkpoint> =
             row.and_then(|row| serde_json::from_str(row.get(0)).ok());
-        if checkpoint.is_some_and(|checkpoint| &checkpoint.position >= position) {
+        Ok(checkpoint.is_some_and(|checkpoint| &checkpoint.position >= position))
+    };
+    let late = format!("the change to {table} did not reach the target");
+    poll(running, Duration::from_millis(2), &late, reached).await
+}
+
+/// Calls `check` every `every` until it holds; fails when the pair stopped, or with
+/// `late` after a minute.
+async fn poll(
+    running: &tokio::task::JoinHandle<dbsync_core::Result<()>>,
+    every: Duration,
+    late: &str,
+    mut check: impl AsyncFnMut() -> Result<bool, Failure>,
+) -> Result<(), Failure> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if running.is_finished() {
+            return Err(Failure::runtime(
+                "the pair stopped unexpectedly; its error is in the log above.",
+            ));
+        }
+        if check().await? {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(Failure::runtime(format!(
-                "the change to {table} did not reach the target within a minute."
-            )));
+            return Err(Failure::runtime(format!("{late} within a minute.")));
         }
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(every).await;
     }
 }
 
