@@ -19,7 +19,7 @@ pub use change_batch::{ChangeBatch, FinalState, TableChanges};
 pub use checkpoint::{Checkpoint, CopyProgress};
 pub use data_type::{DataType, DecimalSize, GeometryKind, IntWidth};
 pub use error::{Error, ErrorKind, Result};
-pub use position::{BinlogFile, BinlogPosition, Lsn, MariaDbGtid, Position};
+pub use position::{BinlogFile, BinlogPosition, Lsn, MariaDbGtid, PollCursor, Position};
 pub use table_schema::{
     Collation, Column, ColumnDefault, Generated, Index, IndexKind, IndexPart, TableName,
     TableSchema,

@@ -6,17 +6,25 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::value::Value;
+
 /// A point in one source's change stream, totally ordered within that source.
 ///
 /// Positions of different kinds (a binlog position and an LSN) come from different
 /// sources and do not compare: `partial_cmp` returns `None` for them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Position {
     /// MySQL/MariaDB binlog.
     Binlog(BinlogPosition),
     /// PostgreSQL write-ahead log.
     Lsn { lsn: Lsn },
+    /// dbsync's trigger audit log on the source (`sync_audit_log`): the id of the last
+    /// entry read.
+    AuditLog { id: u64 },
+    /// One polled table: the cursor of the last row read. Unlike the others, this
+    /// position belongs to one table, not to the whole source.
+    Poll(PollCursor),
 }
 
 impl PartialOrd for Position {
@@ -24,6 +32,8 @@ impl PartialOrd for Position {
         match (self, other) {
             (Position::Binlog(a), Position::Binlog(b)) => a.partial_cmp(b),
             (Position::Lsn { lsn: a }, Position::Lsn { lsn: b }) => Some(a.cmp(b)),
+            (Position::AuditLog { id: a }, Position::AuditLog { id: b }) => Some(a.cmp(b)),
+            (Position::Poll(a), Position::Poll(b)) => a.partial_cmp(b),
             _ => None,
         }
     }
@@ -34,6 +44,8 @@ impl fmt::Display for Position {
         match self {
             Position::Binlog(position) => position.fmt(f),
             Position::Lsn { lsn } => lsn.fmt(f),
+            Position::AuditLog { id } => write!(f, "audit log entry {id}"),
+            Position::Poll(cursor) => cursor.fmt(f),
         }
     }
 }
@@ -202,6 +214,44 @@ impl From<MariaDbGtid> for String {
     }
 }
 
+/// Where the polling of one table is: the cursor columns' values of the last row read
+/// (its timestamp then its key, or its increasing id), in the order the poll reads
+/// rows. Empty before the first row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PollCursor {
+    pub after: Vec<Value>,
+}
+
+impl PartialOrd for PollCursor {
+    /// Lexicographic over the cursor's values; `None` where two values do not compare
+    /// (a column type a cursor cannot use, or values of different types).
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        for (a, b) in self.after.iter().zip(&other.after) {
+            match a.partial_cmp_cursor(b)? {
+                Ordering::Equal => continue,
+                unequal => return Some(unequal),
+            }
+        }
+        Some(self.after.len().cmp(&other.after.len()))
+    }
+}
+
+impl fmt::Display for PollCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.after.is_empty() {
+            return f.write_str("the first row");
+        }
+        f.write_str("after (")?;
+        for (i, value) in self.after.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{value:?}")?;
+        }
+        f.write_str(")")
+    }
+}
+
 /// A PostgreSQL log sequence number, shown as `X/Y` in hexadecimal like PostgreSQL does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -289,6 +339,19 @@ mod tests {
         assert_eq!(lsn.0, 0x16_B374_D848);
         assert_eq!(lsn.to_string(), "16/B374D848");
         assert!("16-B374D848".parse::<Lsn>().is_err());
+    }
+
+    #[test]
+    fn poll_cursors_order_lexicographically_and_shorter_first() {
+        let at = |values: Vec<Value>| Position::Poll(PollCursor { after: values });
+        let t = |s: &str| Value::DateTime(s.parse().unwrap());
+        let a = at(vec![t("2026-01-01T00:00:00"), Value::Int(9)]);
+        let b = at(vec![t("2026-01-01T00:00:00"), Value::Int(10)]);
+        let c = at(vec![t("2026-01-01T00:00:01"), Value::Int(1)]);
+        assert!(a < b && b < c);
+        assert!(at(vec![]) < a);
+        assert_eq!(a.partial_cmp(&at(vec![Value::Int(1), Value::Int(9)])), None);
+        assert!(Position::AuditLog { id: 7 } > Position::AuditLog { id: 6 });
     }
 
     #[test]

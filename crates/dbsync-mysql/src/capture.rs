@@ -1,13 +1,17 @@
 //! MySQL/MariaDB binlog capture as the pipeline sees it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dbsync_core::pipeline::{Capture, ChangeStream};
-use dbsync_core::{Error, ErrorKind, Position, Result, StreamItem, TableSchema};
+use dbsync_core::pipeline::{Capture, ChangeStream, earliest_position};
+use dbsync_core::{
+    Checkpoint, Error, ErrorKind, Position, Result, StreamItem, TableName, TableSchema,
+};
 use mysql_async::Opts;
 
 use crate::binlog::{BinlogConfig, BinlogStream};
+use crate::session;
 
 /// Starts binlog streams on a source.
 #[derive(Debug, Clone)]
@@ -27,6 +31,24 @@ impl BinlogCapture {
 
 impl Capture for BinlogCapture {
     type Stream = BinlogChanges;
+
+    /// New tables start where the earliest table is, if any: that is before any of
+    /// their chunks too, the stream reads from there anyway, and every table then
+    /// resumes from the same point, so the stream need not sort out which of the
+    /// transactions it reads again each table already holds.
+    async fn start_position(
+        &mut self,
+        _table: &TableSchema,
+        checkpoints: &HashMap<TableName, Checkpoint>,
+    ) -> Result<Position> {
+        if let Some(earliest) = earliest_position(checkpoints) {
+            return Ok(earliest.clone());
+        }
+        let mut conn = session::connect(self.opts.clone(), "the source").await?;
+        let position = crate::binlog::current_position(&mut conn).await?;
+        let _ = conn.disconnect().await;
+        Ok(Position::Binlog(position))
+    }
 
     async fn stream(
         &mut self,

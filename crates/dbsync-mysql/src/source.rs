@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use dbsync_core::pipeline::Source;
-use dbsync_core::{BinlogPosition, Position, Result, Row, TableName, TableSchema, Value};
+use dbsync_core::{Result, Row, TableName, TableSchema, Value};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts};
 
@@ -35,11 +35,6 @@ impl MysqlSource {
 }
 
 impl Source for MysqlSource {
-    async fn current_position(&mut self) -> Result<Position> {
-        let position: BinlogPosition = crate::binlog::current_position(&mut self.conn).await?;
-        Ok(Position::Binlog(position))
-    }
-
     async fn estimated_rows(&mut self, table: &TableSchema) -> Result<Option<u64>> {
         self.conn
             .exec_first(

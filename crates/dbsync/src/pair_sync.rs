@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use dbsync_config::{Backoff, Capture, Config, ConnectionUrl, Engine, Pair, Retry};
 use dbsync_core::pipeline::{
-    BatchLimits, Capture as _, CopyOptions, Source as _, Target as _, copy_tables, stream_changes,
+    BatchLimits, Capture as _, CopyOptions, Target as _, copy_tables, earliest_position,
+    stream_changes,
 };
 use dbsync_core::{
     Checkpoint, CopyProgress, Error, ErrorKind, Position, Result, TableName, TableSchema,
@@ -155,29 +156,37 @@ impl PairSync {
             let source = MysqlSource::connect(mysql_options(&self.source)).await?;
             lanes.push((source, self.open_writer(&tables).await?));
         }
-        let copy = copy_tables(lanes, &tables, checkpoints, CopyOptions::default());
-        let Some(copied) = unless_stopped(&mut stop, copy).await else {
-            return Ok(());
-        };
-        let Some((mut source, mut writer)) = copied?.pop() else {
-            return Err(Error::new(
-                ErrorKind::Io,
-                "the copy gave no connection back",
-            ));
-        };
-        if until == Until::CaughtUp && goal.is_none() {
-            let Some(position) = unless_stopped(&mut stop, source.current_position()).await else {
-                return Ok(());
-            };
-            *goal = Some(position?);
-        }
-        drop(source);
-
         let mut capture = BinlogCapture::new(
             mysql_options(&self.source),
             self.binlog_config(),
             Duration::from_millis(20),
         );
+        let copy = copy_tables(
+            lanes,
+            &mut capture,
+            &tables,
+            checkpoints,
+            CopyOptions::default(),
+        );
+        let Some(copied) = unless_stopped(&mut stop, copy).await else {
+            return Ok(());
+        };
+        let Some((source, mut writer)) = copied?.pop() else {
+            return Err(Error::new(
+                ErrorKind::Io,
+                "the copy gave no connection back",
+            ));
+        };
+        drop(source);
+        if until == Until::CaughtUp && goal.is_none() {
+            let none = HashMap::new();
+            let now = capture.start_position(&tables[0], &none);
+            let Some(position) = unless_stopped(&mut stop, now).await else {
+                return Ok(());
+            };
+            *goal = Some(position?);
+        }
+
         let from = earliest(checkpoints)?;
         let Some(stream) = unless_stopped(&mut stop, capture.stream(tables, from)).await else {
             return Ok(());
@@ -378,14 +387,10 @@ async fn unless_stopped<T>(
 
 /// Where the stream starts: the earliest table checkpoint, so no table misses a change.
 fn earliest(checkpoints: &HashMap<TableName, Checkpoint>) -> Result<Position> {
-    let mut positions = checkpoints.values().map(|c| &c.position);
-    let first = positions.next().ok_or_else(|| {
+    earliest_position(checkpoints).cloned().ok_or_else(|| {
         Error::new(
             ErrorKind::InvalidData,
             "no table has a checkpoint after the copy",
         )
-    })?;
-    Ok(positions
-        .fold(first, |earliest, p| if p < earliest { p } else { earliest })
-        .clone())
+    })
 }

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use crate::change::Row;
 use crate::checkpoint::{Checkpoint, CopyProgress};
 use crate::error::{Error, ErrorKind, Result};
-use crate::pipeline::{Source, Target};
+use crate::pipeline::{Capture, Source, Target};
 use crate::table_schema::{TableName, TableSchema};
 use crate::value::Value;
 
@@ -36,53 +36,43 @@ impl Default for CopyOptions {
 /// Within a lane the source reads in a task of its own while the target writes, so
 /// decoding one chunk and encoding the previous one use two cores.
 ///
-/// A table seen for the first time starts its checkpoint at a source position taken
-/// before any chunk is read (the earliest checkpoint of the other tables, or else the
-/// source's current position), so the stream that follows replays every change the
-/// copy may have missed.
-pub async fn copy_tables<S: Source + 'static, T: Target + 'static>(
-    mut lanes: Vec<(S, T)>,
+/// A table seen for the first time starts its checkpoint at the position `capture`
+/// gives for it before any chunk is read, so the stream that follows replays every
+/// change the copy may have missed.
+pub async fn copy_tables<S: Source + 'static, T: Target + 'static, C: Capture>(
+    lanes: Vec<(S, T)>,
+    capture: &mut C,
     tables: &[Arc<TableSchema>],
     checkpoints: &mut HashMap<TableName, Checkpoint>,
     options: CopyOptions,
 ) -> Result<Vec<(S, T)>> {
-    // New tables start where the earliest table is, if any: that is before any of
-    // their chunks too, the stream reads from there anyway, and every table then
-    // resumes from the same point, so the stream need not sort out which of the
-    // transactions it reads again each table already holds.
-    let mut start = checkpoints
-        .values()
-        .map(|c| &c.position)
-        .reduce(|a, b| if b < a { b } else { a })
-        .cloned();
+    if lanes.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Config,
+            "the copy needs at least one worker",
+        ));
+    }
+    // The checkpoints so far and those of the tables about to start, which a capture
+    // may start the next table from.
+    let mut known = checkpoints.clone();
     let mut queue = VecDeque::new();
     for table in tables {
-        let checkpoint = match checkpoints.get(&table.name) {
+        let checkpoint = match known.get(&table.name) {
             Some(Checkpoint {
                 copy: CopyProgress::Done { .. },
                 ..
             }) => continue,
             Some(checkpoint) => checkpoint.clone(),
             None => {
-                let position = match (&start, lanes.first_mut()) {
-                    (Some(position), _) => Clone::clone(position),
-                    (None, Some((source, _))) => {
-                        start.insert(source.current_position().await?).clone()
-                    }
-                    (None, None) => {
-                        return Err(Error::new(
-                            ErrorKind::Config,
-                            "the copy needs at least one worker",
-                        ));
-                    }
-                };
-                Checkpoint {
+                let checkpoint = Checkpoint {
                     copy: CopyProgress::Copying {
                         after: None,
                         rows: 0,
                     },
-                    position,
-                }
+                    position: capture.start_position(table, &known).await?,
+                };
+                known.insert(table.name.clone(), checkpoint.clone());
+                checkpoint
             }
         };
         queue.push_back((Arc::clone(table), checkpoint));

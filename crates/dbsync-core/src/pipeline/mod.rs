@@ -10,6 +10,6 @@ mod stream;
 mod target;
 
 pub use copy::{CopyOptions, copy_tables};
-pub use source::{Capture, ChangeStream, Source};
+pub use source::{Capture, ChangeStream, Source, earliest_position};
 pub use stream::{BatchLimits, StreamEnd, stream_changes};
 pub use target::Target;

@@ -6,7 +6,7 @@ use crate::change::{Change, StreamItem};
 use crate::change_batch::ChangeBatch;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, ErrorKind, Result};
-use crate::pipeline::{ChangeStream, Target};
+use crate::pipeline::{ChangeStream, Target, earliest_position};
 use crate::position::Position;
 use crate::table_schema::TableName;
 
@@ -94,7 +94,8 @@ pub async fn stream_changes<St: ChangeStream, T: Target>(
                     if in_txn {
                         continue;
                     }
-                    pending.write(target, checkpoints, Some(&stream.position()), true).await?;
+                    let position = stream.position();
+                    pending.write(stream, target, checkpoints, Some(&position), true).await?;
                     return Ok(StreamEnd::Stopped);
                 }
                 item = stream.next() => item?,
@@ -117,7 +118,7 @@ pub async fn stream_changes<St: ChangeStream, T: Target>(
                 // stays at the last commit until the transaction's own commit.
                 if pending.full(limits) {
                     pending
-                        .write(target, checkpoints, last_commit.as_ref(), false)
+                        .write(stream, target, checkpoints, last_commit.as_ref(), false)
                         .await?;
                 }
             }
@@ -136,7 +137,7 @@ pub async fn stream_changes<St: ChangeStream, T: Target>(
                 last_commit = Some(position);
                 if done || stopping {
                     pending
-                        .write(target, checkpoints, last_commit.as_ref(), true)
+                        .write(stream, target, checkpoints, last_commit.as_ref(), true)
                         .await?;
                     return Ok(if done {
                         StreamEnd::CaughtUp
@@ -146,18 +147,19 @@ pub async fn stream_changes<St: ChangeStream, T: Target>(
                 }
                 if pending.due(limits) {
                     pending
-                        .write(target, checkpoints, last_commit.as_ref(), false)
+                        .write(stream, target, checkpoints, last_commit.as_ref(), false)
                         .await?;
                 }
             }
             None if stopping => {}
             None => {
                 pending
-                    .write(target, checkpoints, last_commit.as_ref(), false)
+                    .write(stream, target, checkpoints, last_commit.as_ref(), false)
                     .await?;
-                if !in_txn && caught_up(&stream.position()) {
+                let position = stream.position();
+                if !in_txn && caught_up(&position) {
                     pending
-                        .write(target, checkpoints, Some(&stream.position()), true)
+                        .write(stream, target, checkpoints, Some(&position), true)
                         .await?;
                     return Ok(StreamEnd::CaughtUp);
                 }
@@ -197,16 +199,21 @@ impl Pending {
     }
 
     /// Writes the batch with its checkpoints at `commit`, and every table's when `all`
-    /// or when they are due; starts a new batch.
-    async fn write<T: Target>(
+    /// or when they are due, then tells `stream` what the target now holds; starts a
+    /// new batch.
+    async fn write<St: ChangeStream, T: Target>(
         &mut self,
+        stream: &mut St,
         target: &mut T,
         checkpoints: &mut HashMap<TableName, Checkpoint>,
         commit: Option<&Position>,
         all: bool,
     ) -> Result<()> {
         let settle = all || self.settled.elapsed() >= SETTLE_EVERY;
-        flush(target, &mut self.batch, checkpoints, commit, settle).await?;
+        let wrote = flush(target, &mut self.batch, checkpoints, commit, settle).await?;
+        if let Some(earliest) = earliest_position(checkpoints).filter(|_| wrote) {
+            stream.committed(earliest).await?;
+        }
         self.started = Instant::now();
         if settle {
             self.settled = Instant::now();
@@ -218,14 +225,14 @@ impl Pending {
 /// Writes `batch` with the checkpoints of the tables it touches moved to `commit`
 /// and, when `all`, those of every other table too: the stream has read everything up
 /// to `commit`, and what each table needed of it is in this batch or an earlier one.
-/// Writes nothing when there is nothing to write.
+/// Writes nothing when there is nothing to write; says whether it wrote.
 async fn flush<T: Target>(
     target: &mut T,
     batch: &mut ChangeBatch,
     checkpoints: &mut HashMap<TableName, Checkpoint>,
     commit: Option<&Position>,
     all: bool,
-) -> Result<()> {
+) -> Result<bool> {
     let moved_to = |checkpoint: &Checkpoint| {
         let mut checkpoint = checkpoint.clone();
         if let Some(commit) = commit.filter(|commit| *commit > &checkpoint.position) {
@@ -256,14 +263,14 @@ async fn flush<T: Target>(
         }
     }
     if moved.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     target.apply(batch, &moved).await?;
     for (table, checkpoint) in moved {
         checkpoints.insert(table, checkpoint);
     }
     *batch = ChangeBatch::new();
-    Ok(())
+    Ok(true)
 }
 
 #[cfg(test)]

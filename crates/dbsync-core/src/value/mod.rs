@@ -59,6 +59,28 @@ impl Value {
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
+
+    /// The order of two values of a poll cursor (integers, temporal values, text and
+    /// binary by their bytes), as the databases sort those column types under a binary
+    /// collation; `None` for values that do not compare so.
+    pub fn partial_cmp_cursor(&self, other: &Value) -> Option<std::cmp::Ordering> {
+        use Value::*;
+        match (self, other) {
+            (Int(a), Int(b)) => Some(a.cmp(b)),
+            (UInt(a), UInt(b)) => Some(a.cmp(b)),
+            (Int(a), UInt(b)) => Some(i128::from(*a).cmp(&i128::from(*b))),
+            (UInt(a), Int(b)) => Some(i128::from(*a).cmp(&i128::from(*b))),
+            (Date(a), Date(b)) => Some(a.cmp(b)),
+            (DateTime(a), DateTime(b)) => Some(a.cmp(b)),
+            (Timestamp(a), Timestamp(b)) => Some(a.cmp(b)),
+            (Time(a), Time(b)) => Some(a.cmp(b)),
+            (Year(a), Year(b)) => Some(a.cmp(b)),
+            (Text(a), Text(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+            (Bytes(a), Bytes(b)) => Some(a.cmp(b)),
+            (Uuid(a), Uuid(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
 }
 
 /// A spatial value as OGC well-known binary plus its spatial reference id.
