@@ -40,10 +40,11 @@ pub struct Writer {
     targets: HashMap<TableName, TargetTable>,
     /// Target tables whose staging tables exist in this session.
     staged: HashSet<String>,
+    checkpoint_table_ready: bool,
 }
 
 impl Writer {
-    /// Connects to `url` and creates the checkpoint table in `schema` when absent.
+    /// Connects to the target that receives the tables in `schema`.
     pub async fn connect(
         config: &tokio_postgres::Config,
         pair: &str,
@@ -71,12 +72,32 @@ impl Writer {
             renames: HashMap::new(),
             targets: HashMap::new(),
             staged: HashSet::new(),
+            checkpoint_table_ready: false,
         };
         writer
             .client
+            .batch_execute("SET TIME ZONE 'UTC'")
+            .await
+            .map_err(|e| driver_error("setting the session's time zone", e))?;
+        Ok(writer)
+    }
+
+    /// Checks what the target must allow before anything is written: see
+    /// [`crate::preflight`].
+    pub async fn check(&self) -> Result<()> {
+        crate::preflight::check_target(&self.client, &self.schema).await
+    }
+
+    /// Creates the schema and the checkpoint table when absent, at the first table
+    /// prepared: connecting and planning write nothing, so a run refused before its
+    /// first table leaves the target as it was.
+    async fn ensure_checkpoint_table(&mut self) -> Result<()> {
+        if self.checkpoint_table_ready {
+            return Ok(());
+        }
+        self.client
             .batch_execute(&format!(
-                "SET TIME ZONE 'UTC';
-                 CREATE SCHEMA IF NOT EXISTS {schema};
+                "CREATE SCHEMA IF NOT EXISTS {schema};
                  CREATE TABLE IF NOT EXISTS {table} (
                    pair text NOT NULL,
                    source_table text NOT NULL,
@@ -84,12 +105,13 @@ impl Writer {
                    updated_at timestamptz NOT NULL DEFAULT now(),
                    PRIMARY KEY (pair, source_table)
                  )",
-                schema = quote(&writer.schema),
-                table = writer.checkpoint_table
+                schema = quote(&self.schema),
+                table = self.checkpoint_table
             ))
             .await
             .map_err(|e| driver_error("creating the checkpoint table", e))?;
-        Ok(writer)
+        self.checkpoint_table_ready = true;
+        Ok(())
     }
 
     /// Writes source table `source` (by name) into table `target` of the schema.
@@ -149,6 +171,7 @@ impl Target for Writer {
     /// Creates the table when absent; an existing table is used as it is.
     async fn prepare_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
         let target = self.plan_table(source)?;
+        self.ensure_checkpoint_table().await?;
         for statement in target.table_statements() {
             self.client
                 .batch_execute(&statement)
@@ -164,6 +187,7 @@ impl Target for Writer {
     /// The checkpoints of the prepared tables; a table prepared for the first time has
     /// none.
     async fn checkpoints(&mut self) -> Result<Vec<(TableName, Checkpoint)>> {
+        self.ensure_checkpoint_table().await?;
         let rows = self
             .client
             .query(

@@ -4,6 +4,7 @@ mod cli;
 mod command;
 mod compare;
 mod connection;
+mod endpoint;
 mod failure;
 mod logging;
 mod pair_sync;

@@ -16,13 +16,10 @@ use dbsync_core::{
 };
 use dbsync_mysql::binlog::BinlogConfig;
 use dbsync_mysql::capture::BinlogCapture;
-use dbsync_mysql::source::MysqlSource;
-use dbsync_postgres::target_table::TargetTable;
-use dbsync_postgres::target_type::MappingOptions;
-use dbsync_postgres::writer::Writer;
 use tokio::sync::watch;
 
-use crate::connection::{mysql_options, postgres_config};
+use crate::connection::mysql_options;
+use crate::endpoint::{AnyCapture, AnySource, AnyTarget};
 use crate::failure::{Exit, Failure};
 
 /// Whether a run ends when it has caught up (`--once`) or when asked to stop.
@@ -39,6 +36,7 @@ pub(crate) struct PairSync {
     pair: Pair,
     source: ConnectionUrl,
     target: ConnectionUrl,
+    capture: Capture,
     retry: Retry,
     /// Lanes of the initial copy (`workers` in the configuration).
     workers: usize,
@@ -56,16 +54,15 @@ impl PairSync {
             ));
         };
         let capture = pair.effective_capture(source.engine());
-        if (source.engine(), capture, target.engine())
-            != (Engine::MySql, Capture::Binlog, Engine::PostgreSql)
-        {
+        if !BUILT_PATHS.contains(&(source.engine(), capture, target.engine())) {
             return Err(Failure::new(
                 Exit::Usage,
                 format!(
-                    "pair `{name}` syncs {:?} to {:?} by {} capture, which this version of dbsync cannot run yet; MySQL/MariaDB to PostgreSQL by binlog is built.",
+                    "pair `{name}` syncs {} to {} by {} capture, which this version of dbsync cannot run yet; it runs {}.",
                     source.engine(),
                     target.engine(),
-                    capture.as_str()
+                    capture.as_str(),
+                    built_paths()
                 ),
             ));
         }
@@ -74,6 +71,7 @@ impl PairSync {
             pair: pair.clone(),
             source,
             target,
+            capture,
             retry: config.retry,
             workers: config.workers.max(1) as usize,
         })
@@ -136,7 +134,7 @@ impl PairSync {
         let Some(started) = unless_stopped(&mut stop, self.connect(checkpoints)).await else {
             return Ok(());
         };
-        let (source, writer, tables) = started?;
+        let (source, target, tables) = started?;
         // One lane per table still to copy, up to `workers`: each lane is a source
         // and a target connection copying one table at a time.
         let pending = tables
@@ -151,16 +149,12 @@ impl PairSync {
                 )
             })
             .count();
-        let mut lanes = vec![(source, writer)];
+        let mut lanes = vec![(source, target)];
         for _ in 1..pending.min(self.workers) {
-            let source = MysqlSource::connect(mysql_options(&self.source)).await?;
-            lanes.push((source, self.open_writer(&tables).await?));
+            let source = AnySource::connect(&self.source).await?;
+            lanes.push((source, self.open_target(&tables).await?));
         }
-        let mut capture = BinlogCapture::new(
-            mysql_options(&self.source),
-            self.binlog_config(),
-            Duration::from_millis(20),
-        );
+        let mut capture = self.open_capture()?;
         let copy = copy_tables(
             lanes,
             &mut capture,
@@ -171,7 +165,7 @@ impl PairSync {
         let Some(copied) = unless_stopped(&mut stop, copy).await else {
             return Ok(());
         };
-        let Some((source, mut writer)) = copied?.pop() else {
+        let Some((source, mut target)) = copied?.pop() else {
             return Err(Error::new(
                 ErrorKind::Io,
                 "the copy gave no connection back",
@@ -199,7 +193,7 @@ impl PairSync {
         };
         stream_changes(
             &mut stream,
-            &mut writer,
+            &mut target,
             checkpoints,
             limits,
             goal.clone(),
@@ -209,25 +203,35 @@ impl PairSync {
         Ok(())
     }
 
-    /// A connection to the target that writes `tables`, renamed as the pair says.
-    async fn open_writer(&self, tables: &[Arc<TableSchema>]) -> Result<Writer> {
-        let case = self.pair.effective_identifier_case(Engine::PostgreSql);
-        let config = postgres_config(&self.target);
-        let mut writer = Writer::connect(
-            &config,
-            &self.name,
-            &self.pair.target_schema,
-            case,
-            self.mapping_options(),
-        )
-        .await?;
+    /// A connection to the target that writes `tables`, renamed as the pair says, with
+    /// every table planned: a column the target cannot hold fails here, with nothing
+    /// written.
+    async fn open_target(&self, tables: &[Arc<TableSchema>]) -> Result<AnyTarget> {
+        let mut target = AnyTarget::open(&self.target, &self.name, &self.pair).await?;
         for table in tables {
             if let Some(selection) = self.pair.selects(&table.name.name) {
-                writer.rename(&table.name.name, &selection.target_table());
+                target.rename(&table.name.name, &selection.target_table());
             }
-            writer.plan_table(table)?;
+            target.plan_table(table)?;
         }
-        Ok(writer)
+        Ok(target)
+    }
+
+    fn open_capture(&self) -> Result<AnyCapture> {
+        match self.capture {
+            Capture::Binlog => Ok(AnyCapture::Binlog(BinlogCapture::new(
+                mysql_options(&self.source),
+                self.binlog_config(),
+                Duration::from_millis(20),
+            ))),
+            other => Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "this version of dbsync cannot capture changes by {}",
+                    other.as_str()
+                ),
+            )),
+        }
     }
 
     /// Connects to both sides, checks them, plans and prepares the target tables, and
@@ -235,71 +239,29 @@ impl PairSync {
     async fn connect(
         &self,
         checkpoints: &mut HashMap<TableName, Checkpoint>,
-    ) -> Result<(MysqlSource, Writer, Vec<Arc<TableSchema>>)> {
+    ) -> Result<(AnySource, AnyTarget, Vec<Arc<TableSchema>>)> {
         let database = self.source.database().unwrap_or_default().to_owned();
-        let mut source = MysqlSource::connect(mysql_options(&self.source)).await?;
-        dbsync_mysql::preflight::check_binlog_source(source.conn(), &database).await?;
+        let mut source = AnySource::connect(&self.source).await?;
+        source.check(self.capture, &database).await?;
         let tables = self.selected_tables(&mut source, &database).await?;
-        let options = self.mapping_options();
-        let case = self.pair.effective_identifier_case(Engine::PostgreSql);
-        // Plan every target table before writing anything: a column no PostgreSQL type
-        // holds stops the run here, with nothing created.
+        let mut target = self.open_target(&tables).await?;
+        target.check().await?;
         for table in &tables {
-            TargetTable::plan(
-                table,
-                &self.pair.target_schema,
-                &table.name.name,
-                &table.primary_key,
-                case,
-                options,
-            )?;
+            target.prepare_table(table).await?;
         }
-        let target_config = postgres_config(&self.target);
-        {
-            let (client, connection) =
-                target_config
-                    .connect(tokio_postgres::NoTls)
-                    .await
-                    .map_err(|e| {
-                        Error::new(
-                            ErrorKind::Connection,
-                            format!("connecting to the target: {e}"),
-                        )
-                    })?;
-            let connection = tokio::spawn(connection);
-            dbsync_postgres::preflight::check_target(
-                &client,
-                &case.apply(&self.pair.target_schema),
-            )
-            .await?;
-            drop(client);
-            let _ = connection.await;
-        }
-        let mut writer = self.open_writer(&tables).await?;
-        for table in &tables {
-            writer.prepare_table(table).await?;
-        }
-        *checkpoints = writer.checkpoints().await?.into_iter().collect();
-        Ok((source, writer, tables))
-    }
-
-    fn mapping_options(&self) -> MappingOptions {
-        MappingOptions {
-            zero_date: self.pair.zero_date,
-            enum_mapping: self.pair.enum_mapping,
-            set_mapping: self.pair.set_mapping,
-        }
+        *checkpoints = target.checkpoints().await?.into_iter().collect();
+        Ok((source, target, tables))
     }
 
     /// The source tables the pair selects, with declared keys applied; a table with
     /// no key at all stops the run before anything is written.
     async fn selected_tables(
         &self,
-        source: &mut MysqlSource,
+        source: &mut AnySource,
         database: &str,
     ) -> Result<Vec<Arc<TableSchema>>> {
         let mut tables = Vec::new();
-        for mut table in dbsync_mysql::schema::read_tables(source.conn(), database).await? {
+        for mut table in source.read_tables(database).await? {
             let Some(selection) = self.pair.selects(&table.name.name) else {
                 continue;
             };
@@ -361,6 +323,18 @@ impl PairSync {
         };
         wait.min(self.retry.max_delay)
     }
+}
+
+/// The (source, capture, target) paths this version runs.
+const BUILT_PATHS: &[(Engine, Capture, Engine)] =
+    &[(Engine::MySql, Capture::Binlog, Engine::PostgreSql)];
+
+fn built_paths() -> String {
+    let paths: Vec<String> = BUILT_PATHS
+        .iter()
+        .map(|(source, capture, target)| format!("{source} to {target} by {}", capture.as_str()))
+        .collect();
+    paths.join(", ")
 }
 
 /// An attempt that ran this long was a success, whatever ended it.

@@ -1,0 +1,60 @@
+//! How a pair follows its source's changes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use dbsync_core::pipeline::{Capture, ChangeStream};
+use dbsync_core::{Checkpoint, Position, Result, StreamItem, TableName, TableSchema};
+use dbsync_mysql::capture::{BinlogCapture, BinlogChanges};
+
+#[derive(Debug)]
+pub(crate) enum AnyCapture {
+    Binlog(BinlogCapture),
+}
+
+#[derive(Debug)]
+pub(crate) enum AnyStream {
+    Binlog(BinlogChanges),
+}
+
+impl Capture for AnyCapture {
+    type Stream = AnyStream;
+
+    async fn start_position(
+        &mut self,
+        table: &TableSchema,
+        checkpoints: &HashMap<TableName, Checkpoint>,
+    ) -> Result<Position> {
+        match self {
+            AnyCapture::Binlog(capture) => capture.start_position(table, checkpoints).await,
+        }
+    }
+
+    async fn stream(&mut self, tables: Vec<Arc<TableSchema>>, from: Position) -> Result<AnyStream> {
+        match self {
+            AnyCapture::Binlog(capture) => {
+                capture.stream(tables, from).await.map(AnyStream::Binlog)
+            }
+        }
+    }
+}
+
+impl ChangeStream for AnyStream {
+    async fn next(&mut self) -> Result<Option<StreamItem>> {
+        match self {
+            AnyStream::Binlog(stream) => stream.next().await,
+        }
+    }
+
+    fn position(&self) -> Position {
+        match self {
+            AnyStream::Binlog(stream) => stream.position(),
+        }
+    }
+
+    async fn committed(&mut self, position: &Position) -> Result<()> {
+        match self {
+            AnyStream::Binlog(stream) => stream.committed(position).await,
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The two ends of a pair and the way between them, whatever their engines: each is an
+//! enum over the engines built, so that the engine-neutral pipeline of dbsync-core runs
+//! every path with one piece of code.
+
+mod capture;
+mod source;
+mod target;
+
+pub(crate) use capture::AnyCapture;
+pub(crate) use source::AnySource;
+pub(crate) use target::AnyTarget;

@@ -1,0 +1,73 @@
+//! The database a pair reads.
+
+use std::sync::Arc;
+
+use dbsync_config::{Capture, ConnectionUrl, Engine};
+use dbsync_core::pipeline::Source;
+use dbsync_core::{Error, ErrorKind, Result, Row, TableSchema, Value};
+use dbsync_mysql::source::MysqlSource;
+
+use crate::connection::mysql_options;
+
+#[derive(Debug)]
+pub(crate) enum AnySource {
+    Mysql(MysqlSource),
+}
+
+impl AnySource {
+    pub(crate) async fn connect(url: &ConnectionUrl) -> Result<AnySource> {
+        match url.engine() {
+            Engine::MySql => Ok(AnySource::Mysql(
+                MysqlSource::connect(mysql_options(url)).await?,
+            )),
+            engine => Err(Error::new(
+                ErrorKind::Config,
+                format!("this version of dbsync cannot read from {engine} yet"),
+            )),
+        }
+    }
+
+    /// Checks that the source allows `capture`, before anything is written.
+    pub(crate) async fn check(&mut self, capture: Capture, database: &str) -> Result<()> {
+        match (self, capture) {
+            (AnySource::Mysql(source), Capture::Binlog) => {
+                dbsync_mysql::preflight::check_binlog_source(source.conn(), database).await
+            }
+            (_, capture) => Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "this version of dbsync cannot capture changes by {} from this source yet",
+                    capture.as_str()
+                ),
+            )),
+        }
+    }
+
+    /// Every table of `database`.
+    pub(crate) async fn read_tables(&mut self, database: &str) -> Result<Vec<TableSchema>> {
+        match self {
+            AnySource::Mysql(source) => {
+                dbsync_mysql::schema::read_tables(source.conn(), database).await
+            }
+        }
+    }
+}
+
+impl Source for AnySource {
+    async fn estimated_rows(&mut self, table: &TableSchema) -> Result<Option<u64>> {
+        match self {
+            AnySource::Mysql(source) => source.estimated_rows(table).await,
+        }
+    }
+
+    async fn read_chunk(
+        &mut self,
+        table: &Arc<TableSchema>,
+        after: Option<&[Value]>,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        match self {
+            AnySource::Mysql(source) => source.read_chunk(table, after, limit).await,
+        }
+    }
+}
