@@ -1,21 +1,30 @@
-//! dbsync's benchmark: MySQL/MariaDB → PostgreSQL on a sysbench table, against the
-//! ceilings of the same machine in the same run.
+//! dbsync's benchmark on a sysbench table, against the ceilings of the same machine in
+//! the same run.
 //!
 //! ```text
-//! cargo build --release -p dbsync -p dbsync-bench && target/release/dbsync-bench [--rows N] [--runs K]
+//! cargo build --release -p dbsync -p dbsync-bench && target/release/dbsync-bench [--rows N] [--runs K] [--only postgres,mysql,sqlite,triggers]
 //! ```
 //!
-//! Figures: the initial copy beside `mariadb | psql \copy` (the ceiling) and pgloader
-//! (the peer); streaming apply in row changes per second; end-to-end lag while
-//! sysbench oltp_write_only runs at 500 tps; dbsync's peak memory. Copy figures are
-//! medians of `--runs` runs. Results go to bench/results/<time>.json.
+//! Figures, by section:
+//! - postgres: MySQL -> PostgreSQL copy beside `mariadb | psql \copy` (the ceiling) and
+//!   pgloader (the peer); streaming apply in row changes per second; end-to-end lag
+//!   while sysbench oltp_write_only runs at 500 tps; dbsync's peak memory.
+//! - mysql: MySQL -> MySQL copy beside the `mariadb` client's LOAD DATA LOCAL INFILE.
+//! - sqlite: MySQL -> SQLite copy rate beside a plain rusqlite bulk insert.
+//! - triggers: sysbench tps with and without dbsync's triggers, and the lag of trigger
+//!   capture under that load.
+//!
+//! Copy figures are medians of `--runs` runs. Results go to bench/results/<time>.json.
 
 mod measure;
+mod mysql_target;
 mod scenario;
+mod sqlite_target;
+mod trigger_capture;
 
 use std::path::PathBuf;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::measure::median;
 use crate::scenario::Bench;
@@ -27,7 +36,13 @@ struct Args {
     /// A quick run that checks the bench works; its figures mean nothing and are not
     /// kept.
     smoke: bool,
+    sections: Vec<String>,
 }
+
+const SECTIONS: [&str; 4] = ["postgres", "mysql", "sqlite", "triggers"];
+
+/// A section of the bench: it prints its figures and gives them for the results file.
+type Section = fn(&Bench, &Args, &tokio::runtime::Runtime) -> Value;
 
 fn args() -> Args {
     let mut args = Args {
@@ -35,6 +50,7 @@ fn args() -> Args {
         runs: 3,
         lag_seconds: 20,
         smoke: false,
+        sections: SECTIONS.map(String::from).to_vec(),
     };
     let mut given = std::env::args().skip(1);
     while let Some(arg) = given.next() {
@@ -54,10 +70,25 @@ fn args() -> Args {
                     runs: 1,
                     lag_seconds: 3,
                     smoke: true,
+                    sections: args.sections,
+                }
+            }
+            "--only" => {
+                let list = given.next().unwrap_or_default();
+                args.sections = list.split(',').map(str::to_owned).collect();
+                if let Some(unknown) = args
+                    .sections
+                    .iter()
+                    .find(|s| !SECTIONS.contains(&s.as_str()))
+                {
+                    panic!(
+                        "unknown section {unknown}; the sections are {}",
+                        SECTIONS.join(", ")
+                    );
                 }
             }
             other => panic!(
-                "unknown argument {other}; use --rows N, --runs K, --lag-seconds S or --smoke"
+                "unknown argument {other}; use --rows N, --runs K, --lag-seconds S, --only SECTIONS or --smoke"
             ),
         }
     }
@@ -71,7 +102,41 @@ fn main() {
         .build()
         .expect("a tokio runtime");
     let bench = runtime.block_on(Bench::prepare(args.rows));
+    let mut result = json!({
+        "time": chrono::Utc::now().to_rfc3339(),
+        "rows": args.rows,
+        "runs": args.runs,
+        "cores": std::thread::available_parallelism().map_or(0, usize::from),
+    });
+    let sections: [(&str, Section); 4] = [
+        ("postgres", postgres),
+        ("mysql", mysql),
+        ("sqlite", sqlite),
+        ("triggers", triggers),
+    ];
+    for (name, section) in sections {
+        if args.sections.iter().any(|s| s == name) {
+            println!();
+            result[name] = section(&bench, &args, &runtime);
+        }
+    }
+    if args.smoke {
+        println!("\nA smoke run: results not kept.");
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results");
+    std::fs::create_dir_all(&dir).expect("creating bench/results");
+    let path = dir.join(format!(
+        "{}.json",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    ));
+    std::fs::write(&path, serde_json::to_string_pretty(&result).expect("JSON"))
+        .expect("writing the results");
+    println!("\nResults written to {}", path.display());
+}
 
+/// MySQL -> PostgreSQL: copy, pgloader, streaming apply, lag, memory.
+fn postgres(bench: &Bench, args: &Args, runtime: &tokio::runtime::Runtime) -> Value {
     let (mut ceiling, mut ours, mut pgloader, mut ours_rss) = (vec![], vec![], vec![], vec![]);
     // Ratios per run, each of two copies made back to back: on a shared machine they
     // see the same load, where medians taken apart may come from different moments.
@@ -137,11 +202,7 @@ fn main() {
     );
     println!("  dbsync peak RSS                              {peak_rss:8.1} MiB (goal <= 150)");
 
-    let result = json!({
-        "time": chrono::Utc::now().to_rfc3339(),
-        "rows": args.rows,
-        "runs": args.runs,
-        "cores": std::thread::available_parallelism().map_or(0, usize::from),
+    json!({
         "copy_seconds": { "ceiling_mariadb_psql": ceiling, "dbsync": ours, "pgloader": pgloader },
         "copy_ratio_to_ceiling": ratio,
         "pgloader_ratio_to_dbsync": pgloader / ours,
@@ -149,18 +210,96 @@ fn main() {
         "lag_ms": { "p50": stream.lag_p50_ms, "p99": stream.lag_p99_ms, "max": stream.lag_max_ms, "probes": stream.probes },
         "sysbench_tps": stream.sysbench_tps,
         "peak_rss_mib": peak_rss,
-    });
-    if args.smoke {
-        println!("\nA smoke run: results not kept.");
-        return;
+    })
+}
+
+/// MySQL -> MySQL: dbsync's copy beside LOAD DATA LOCAL INFILE.
+fn mysql(bench: &Bench, args: &Args, runtime: &tokio::runtime::Runtime) -> Value {
+    let (mut ceiling, mut ours, mut ratios) = (vec![], vec![], vec![]);
+    for run in 1..=args.runs {
+        let c = runtime.block_on(bench.mysql_load_ceiling());
+        let d = bench.copy_to_mysql_with_dbsync();
+        println!(
+            "run {run}: LOAD DATA LOCAL INFILE {:.2} s, dbsync {:.2} s ({:.0} MiB, {:.2} CPU-s)",
+            c.seconds, d.seconds, d.peak_rss_mb, d.cpu_seconds
+        );
+        ceiling.push(c.seconds);
+        ours.push(d.seconds);
+        ratios.push(d.seconds / c.seconds);
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results");
-    std::fs::create_dir_all(&dir).expect("creating bench/results");
-    let path = dir.join(format!(
-        "{}.json",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-    ));
-    std::fs::write(&path, serde_json::to_string_pretty(&result).expect("JSON"))
-        .expect("writing the results");
-    println!("\nResults written to {}", path.display());
+    let (ceiling, ours, ratio) = (median(&mut ceiling), median(&mut ours), median(&mut ratios));
+    let rows = args.rows as f64;
+    println!(
+        "MySQL -> MySQL, {} rows of sysbench's sbtest1, medians of {} runs",
+        args.rows, args.runs
+    );
+    println!(
+        "  LOAD DATA LOCAL INFILE of a dump (ceiling)  {ceiling:8.2} s  {:>10.0} rows/s",
+        rows / ceiling
+    );
+    println!(
+        "  initial copy, dbsync                        {ours:8.2} s  {:>10.0} rows/s  {ratio:.2}x the ceiling, median of per-run ratios (goal <= 1.25)",
+        rows / ours
+    );
+    json!({
+        "copy_seconds": { "ceiling_load_data_local_infile": ceiling, "dbsync": ours },
+        "copy_ratio_to_ceiling": ratio,
+    })
+}
+
+/// MySQL -> SQLite: dbsync's copy rate beside rusqlite's bulk insert.
+fn sqlite(bench: &Bench, args: &Args, runtime: &tokio::runtime::Runtime) -> Value {
+    let (mut ceiling, mut ours) = (vec![], vec![]);
+    for run in 1..=args.runs {
+        let c = runtime.block_on(bench.rusqlite_bulk_insert(run));
+        let d = bench.copy_to_sqlite_with_dbsync(run);
+        println!(
+            "run {run}: rusqlite bulk insert {c:.2} s, dbsync {:.2} s ({:.0} MiB, {:.2} CPU-s)",
+            d.seconds, d.peak_rss_mb, d.cpu_seconds
+        );
+        ceiling.push(c);
+        ours.push(d.seconds);
+    }
+    let (ceiling, ours) = (median(&mut ceiling), median(&mut ours));
+    let rows = args.rows as f64;
+    println!(
+        "MySQL -> SQLite, {} rows of sysbench's sbtest1, medians of {} runs",
+        args.rows, args.runs
+    );
+    println!(
+        "  rusqlite bulk insert of rows in memory (ceiling) {:>10.0} rows/s",
+        rows / ceiling
+    );
+    println!(
+        "  initial copy, dbsync (read, convert, write)      {:>10.0} rows/s  {:.2} of the ceiling's rate",
+        rows / ours,
+        ceiling / ours
+    );
+    json!({
+        "rows_per_second": { "ceiling_rusqlite_bulk_insert": rows / ceiling, "dbsync": rows / ours },
+        "rate_ratio_to_ceiling": ceiling / ours,
+    })
+}
+
+/// Trigger capture: its cost to the source's writers and its lag.
+fn triggers(bench: &Bench, args: &Args, runtime: &tokio::runtime::Runtime) -> Value {
+    let figures = runtime.block_on(bench.trigger_capture(args.lag_seconds));
+    println!(
+        "Trigger capture, sysbench oltp_write_only flat out, 4 threads, {} s",
+        args.lag_seconds
+    );
+    println!("  source tps without triggers  {:8.0}", figures.tps_without);
+    println!(
+        "  source tps with triggers     {:8.0}  ({:.0}% of it)",
+        figures.tps_with,
+        100.0 * figures.tps_with / figures.tps_without
+    );
+    println!(
+        "  lag under that load, MySQL -> PostgreSQL by triggers: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms, {} probes",
+        figures.lag_p50_ms, figures.lag_p99_ms, figures.lag_max_ms, figures.probes
+    );
+    json!({
+        "sysbench_tps": { "without_triggers": figures.tps_without, "with_triggers": figures.tps_with },
+        "lag_ms": { "p50": figures.lag_p50_ms, "p99": figures.lag_p99_ms, "max": figures.lag_max_ms, "probes": figures.probes },
+    })
 }

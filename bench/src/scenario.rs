@@ -17,14 +17,14 @@ use crate::measure::{self, Measured, median};
 
 /// The servers, the source table and where the binaries are.
 pub(crate) struct Bench {
-    mariadb: &'static MariaDb,
-    postgres: &'static Postgres,
-    source: String,
+    pub(crate) mariadb: &'static MariaDb,
+    pub(crate) postgres: &'static Postgres,
+    pub(crate) source: String,
     /// sysbench's `sbtest1` as dbsync reads it.
-    table: Arc<dbsync_core::TableSchema>,
-    rows: u64,
-    dbsync: PathBuf,
-    dir: PathBuf,
+    pub(crate) table: Arc<dbsync_core::TableSchema>,
+    pub(crate) rows: u64,
+    pub(crate) dbsync: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 pub(crate) struct StreamFigures {
@@ -145,11 +145,15 @@ impl Bench {
             .postgres
             .create_database("dbsync")
             .expect("a target database");
-        let config = self.config(&target);
+        self.run_once(&self.config(&target))
+    }
+
+    /// `dbsync run --once` with the configuration at `config`.
+    pub(crate) fn run_once(&self, config: &std::path::Path) -> Measured {
         let mut command = Command::new(&self.dbsync);
         command
             .args(["run", "--once", "--config"])
-            .arg(&config)
+            .arg(config)
             .env("DBSYNC_LOG", "warn");
         measure::run(command, "dbsync run --once")
     }
@@ -215,7 +219,7 @@ impl Bench {
         wait_for(&client, &mut dbsync, "sbtest1", |c| c.position >= position).await;
         let apply_rate = self.rows as f64 / committed.elapsed().as_secs_f64();
 
-        let (lags, sysbench_tps) = self.lag(&client, &mut dbsync, lag_seconds).await;
+        let (lags, sysbench_tps) = self.lag(&client, &mut dbsync, lag_seconds, Some(500)).await;
         let peak_rss_mb = measure::peak_rss_mb(dbsync.id()).unwrap_or(f64::NAN);
         stop(dbsync);
         let mut sorted = lags.clone();
@@ -231,15 +235,10 @@ impl Bench {
         }
     }
 
-    /// Writes a probe every 10 ms and times its arrival on the target while sysbench
-    /// oltp_write_only runs at 500 transactions per second.
-    async fn lag(
-        &self,
-        target: &tokio_postgres::Client,
-        dbsync: &mut Child,
-        seconds: u64,
-    ) -> (Vec<f64>, f64) {
-        let sysbench = Command::new("sysbench")
+    /// sysbench oltp_write_only on the source for `seconds`, at `rate` transactions
+    /// per second or as fast as it can; its output is piped for [`sysbench_tps`].
+    pub(crate) fn sysbench(&self, seconds: u64, rate: Option<u32>) -> Child {
+        Command::new("sysbench")
             .args([
                 "oltp_write_only",
                 "--db-driver=mysql",
@@ -248,16 +247,29 @@ impl Bench {
             .arg(format!("--mysql-port={}", self.mariadb.port()))
             .arg(format!("--mysql-user={ADMIN_USER}"))
             .arg(format!("--mysql-db={}", self.source))
-            .args(["--tables=1", "--rate=500", "--threads=4"])
+            .args(["--tables=1", "--threads=4"])
+            .arg(format!("--rate={}", rate.unwrap_or(0)))
             .arg(format!("--table-size={}", self.rows))
             .arg(format!("--time={seconds}"))
             .arg("run")
             .stdout(Stdio::piped())
             .spawn()
-            .expect("starting sysbench");
+            .expect("starting sysbench")
+    }
+
+    /// Writes a probe every 10 ms and times its arrival on the target while sysbench
+    /// oltp_write_only runs at `rate` transactions per second (flat out when `None`).
+    pub(crate) async fn lag(
+        &self,
+        target: &tokio_postgres::Client,
+        dbsync: &mut Child,
+        seconds: u64,
+        rate: Option<u32>,
+    ) -> (Vec<f64>, f64) {
+        let sysbench = self.sysbench(seconds, rate);
         let done = Arc::new(AtomicBool::new(false));
         let mut probe_conn = self.source_conn().await;
-        let writer = {
+        let mut writer = {
             let done = Arc::clone(&done);
             tokio::spawn(async move {
                 let mut id = 0i64;
@@ -275,10 +287,17 @@ impl Bench {
         let mut lags = Vec::new();
         let mut seen = 0i64;
         let deadline = Instant::now() + Duration::from_secs(seconds);
-        while Instant::now() < deadline + Duration::from_secs(2) {
-            if Instant::now() > deadline {
+        let mut written = None;
+        // After the load, the probes still on their way are waited for, up to a bound.
+        while written != Some(seen) {
+            if Instant::now() > deadline && written.is_none() {
                 done.store(true, Ordering::Relaxed);
+                written = Some((&mut writer).await.expect("the probe writer"));
             }
+            assert!(
+                Instant::now() < deadline + Duration::from_secs(60),
+                "probes were still missing a minute after the load ended"
+            );
             let rows = target
                 .query(
                     "SELECT id, sent_micros FROM public.lag_probe WHERE id > $1 ORDER BY id",
@@ -298,33 +317,54 @@ impl Bench {
             );
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        let written = writer.await.expect("the probe writer");
-        assert_eq!(seen, written, "every probe arrived");
-        let output = sysbench.wait_with_output().expect("sysbench");
-        let text = String::from_utf8_lossy(&output.stdout);
-        let tps = text
-            .lines()
-            .find(|line| line.trim_start().starts_with("transactions:"))
-            .and_then(|line| line.split('(').nth(1))
-            .and_then(|rate| rate.split_whitespace().next())
-            .and_then(|rate| rate.parse().ok())
-            .unwrap_or(f64::NAN);
-        (lags, tps)
+        (lags, sysbench_tps(sysbench))
     }
 
+    /// The configuration of pair `bench` from the sysbench database into PostgreSQL
+    /// database `target`.
     fn config(&self, target: &str) -> PathBuf {
-        let path = self.dir.join(format!("{target}.yaml"));
-        let yaml = format!(
-            "connections:\n  src: {{ url: \"mysql://{REPLICATION_USER}:{REPLICATION_PASSWORD}@127.0.0.1:{}/{}\" }}\n  dst: {{ url: \"{}\" }}\npairs:\n  bench: {{ source: src, target: dst, batch_size: 10000 }}\n",
+        self.pair_config(target, &self.postgres.url(target), "")
+    }
+
+    /// The sysbench database as dbsync reads it on the binlog path: as the replication
+    /// user, which may read the binlog and nothing more.
+    pub(crate) fn replication_url(&self) -> String {
+        format!(
+            "mysql://{REPLICATION_USER}:{REPLICATION_PASSWORD}@127.0.0.1:{}/{}",
             self.mariadb.port(),
-            self.source,
-            self.postgres.url(target)
+            self.source
+        )
+    }
+
+    /// The configuration of pair `bench` from the sysbench database, read as the
+    /// replication user, into `target_url`, with more of the pair's keys in `options`
+    /// (`key: value, ...`), written to `<name>.yaml` in the scratch directory.
+    pub(crate) fn pair_config(&self, name: &str, target_url: &str, options: &str) -> PathBuf {
+        self.pair_config_from(name, &self.replication_url(), target_url, options)
+    }
+
+    /// [`Bench::pair_config`] reading the source at `source_url`.
+    pub(crate) fn pair_config_from(
+        &self,
+        name: &str,
+        source_url: &str,
+        target_url: &str,
+        options: &str,
+    ) -> PathBuf {
+        let path = self.dir.join(format!("{name}.yaml"));
+        let options = if options.is_empty() {
+            String::new()
+        } else {
+            format!(", {options}")
+        };
+        let yaml = format!(
+            "connections:\n  src: {{ url: \"{source_url}\" }}\n  dst: {{ url: \"{target_url}\" }}\npairs:\n  bench: {{ source: src, target: dst, batch_size: 10000{options} }}\n",
         );
         std::fs::write(&path, yaml).expect("writing a configuration");
         path
     }
 
-    async fn source_conn(&self) -> mysql_async::Conn {
+    pub(crate) async fn source_conn(&self) -> mysql_async::Conn {
         let opts = dbsync_mysql::session::options_from_url(&self.mariadb.url(&self.source))
             .expect("options");
         dbsync_mysql::session::connect(opts, "the bench's source")
@@ -333,8 +373,20 @@ impl Bench {
     }
 }
 
+/// The transactions per second a finished sysbench run reports.
+pub(crate) fn sysbench_tps(sysbench: Child) -> f64 {
+    let output = sysbench.wait_with_output().expect("sysbench");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find(|line| line.trim_start().starts_with("transactions:"))
+        .and_then(|line| line.split('(').nth(1))
+        .and_then(|rate| rate.split_whitespace().next())
+        .and_then(|rate| rate.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
 /// Polls the target's checkpoint of `table` until `reached`.
-async fn wait_for(
+pub(crate) async fn wait_for(
     target: &tokio_postgres::Client,
     dbsync: &mut Child,
     table: &str,
@@ -362,7 +414,7 @@ async fn wait_for(
     }
 }
 
-fn stop(mut dbsync: Child) {
+pub(crate) fn stop(mut dbsync: Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &dbsync.id().to_string()])
         .status();
@@ -375,7 +427,7 @@ fn now_micros() -> i64 {
         .map_or(0, |d| d.as_micros() as i64)
 }
 
-fn percentile(values: &mut [f64], p: f64) -> f64 {
+pub(crate) fn percentile(values: &mut [f64], p: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     if values.is_empty() {
         return f64::NAN;
