@@ -292,7 +292,7 @@ fn time_text(time: Time, precision: u8) -> Result<String> {
 }
 
 fn date_time_text(at: &NaiveDateTime, precision: u8) -> Result<String> {
-    if at.nanosecond() % 1000 != 0 {
+    if !at.nanosecond().is_multiple_of(1000) {
         return Err(too_precise(precision));
     }
     let micros = at.time().nanosecond() / 1000;
@@ -307,7 +307,7 @@ fn date_time_text(at: &NaiveDateTime, precision: u8) -> Result<String> {
 /// error when the digits left out are not all zero.
 fn fraction(micros: u32, precision: u8) -> Result<String> {
     let dropped = 10u32.pow(u32::from(MAX_PRECISION - precision));
-    if micros % dropped != 0 {
+    if !micros.is_multiple_of(dropped) {
         return Err(too_precise(precision));
     }
     Ok(match precision {
