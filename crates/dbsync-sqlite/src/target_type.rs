@@ -278,7 +278,7 @@ fn mismatch(sqlite_type: SqliteType, value: &Value) -> Error {
     }
     Error::new(
         ErrorKind::SchemaMismatch,
-        format!("the value {shown} cannot be stored in a column planned as SQLite {sqlite_type:?}"),
+        format!("holds {shown}, which a column planned as SQLite {sqlite_type:?} cannot store"),
     )
 }
 

@@ -112,7 +112,12 @@ impl Writer {
             work(&mut connection)
         })
         .await
-        .map_err(|e| Error::new(ErrorKind::Io, format!("a SQLite write failed: {e}")))?
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("the work on the SQLite target failed: {e}"),
+            )
+        })?
     }
 
     fn target_of(&self, source: &TableName) -> Result<&TargetTable> {
@@ -125,7 +130,7 @@ impl Writer {
         })
     }
 
-    /// `rows` of `source`, as SQLite is to store them in `target`'s columns of `types`.
+    /// `rows` of `source`, as SQLite is to store them in the columns `names` of `types`.
     fn encode<'r>(
         &self,
         source: &TableName,

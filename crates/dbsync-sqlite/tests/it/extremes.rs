@@ -186,6 +186,7 @@ fn rows() -> Vec<Vec<Value>> {
             .unwrap(),
     );
     fractions[8] = d("0.00");
+    fractions[6] = Value::Double(f64::NEG_INFINITY);
     let mut nulls = vec![Value::Null; highest.len()];
     nulls[0] = Value::Int(4);
     vec![highest, lowest, fractions, nulls]
