@@ -326,8 +326,10 @@ impl PairSync {
 }
 
 /// The (source, capture, target) paths this version runs.
-const BUILT_PATHS: &[(Engine, Capture, Engine)] =
-    &[(Engine::MySql, Capture::Binlog, Engine::PostgreSql)];
+const BUILT_PATHS: &[(Engine, Capture, Engine)] = &[
+    (Engine::MySql, Capture::Binlog, Engine::PostgreSql),
+    (Engine::MySql, Capture::Binlog, Engine::Sqlite),
+];
 
 fn built_paths() -> String {
     let paths: Vec<String> = BUILT_PATHS

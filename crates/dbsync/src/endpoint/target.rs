@@ -12,6 +12,7 @@ use crate::connection::postgres_config;
 #[derive(Debug)]
 pub(crate) enum AnyTarget {
     Postgres(dbsync_postgres::writer::Writer),
+    Sqlite(dbsync_sqlite::writer::Writer),
 }
 
 impl AnyTarget {
@@ -34,6 +35,21 @@ impl AnyTarget {
                 .await?;
                 Ok(AnyTarget::Postgres(writer))
             }
+            Engine::Sqlite => {
+                let options = dbsync_sqlite::target_type::MappingOptions::new(
+                    pair.zero_date,
+                    pair.enum_mapping,
+                    pair.set_mapping,
+                )?;
+                let path = url.sqlite_path().ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Config,
+                        format!("{url} names no file; write sqlite://PATH"),
+                    )
+                })?;
+                let writer = dbsync_sqlite::writer::Writer::open(path, name, options).await?;
+                Ok(AnyTarget::Sqlite(writer))
+            }
             engine => Err(Error::new(
                 ErrorKind::Config,
                 format!("this version of dbsync cannot write to {engine} yet"),
@@ -45,6 +61,8 @@ impl AnyTarget {
     pub(crate) async fn check(&mut self) -> Result<()> {
         match self {
             AnyTarget::Postgres(writer) => writer.check().await,
+            // Opening the file checked that it can be written.
+            AnyTarget::Sqlite(_) => Ok(()),
         }
     }
 
@@ -52,6 +70,7 @@ impl AnyTarget {
     pub(crate) fn rename(&mut self, source: &str, target: &str) {
         match self {
             AnyTarget::Postgres(writer) => writer.rename(source, target),
+            AnyTarget::Sqlite(writer) => writer.rename(source, target),
         }
     }
 
@@ -60,6 +79,7 @@ impl AnyTarget {
     pub(crate) fn plan_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
         match self {
             AnyTarget::Postgres(writer) => writer.plan_table(source).map(drop),
+            AnyTarget::Sqlite(writer) => writer.plan_table(source).map(drop),
         }
     }
 }
@@ -68,12 +88,14 @@ impl Target for AnyTarget {
     async fn prepare_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
         match self {
             AnyTarget::Postgres(writer) => writer.prepare_table(source).await,
+            AnyTarget::Sqlite(writer) => writer.prepare_table(source).await,
         }
     }
 
     async fn checkpoints(&mut self) -> Result<Vec<(TableName, Checkpoint)>> {
         match self {
             AnyTarget::Postgres(writer) => writer.checkpoints().await,
+            AnyTarget::Sqlite(writer) => writer.checkpoints().await,
         }
     }
 
@@ -85,6 +107,7 @@ impl Target for AnyTarget {
     ) -> Result<()> {
         match self {
             AnyTarget::Postgres(writer) => writer.write_chunk(table, rows, checkpoint).await,
+            AnyTarget::Sqlite(writer) => writer.write_chunk(table, rows, checkpoint).await,
         }
     }
 
@@ -95,6 +118,7 @@ impl Target for AnyTarget {
     ) -> Result<()> {
         match self {
             AnyTarget::Postgres(writer) => writer.apply(batch, checkpoints).await,
+            AnyTarget::Sqlite(writer) => writer.apply(batch, checkpoints).await,
         }
     }
 }

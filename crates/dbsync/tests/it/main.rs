@@ -7,6 +7,7 @@ mod demo;
 mod recovery;
 mod support;
 mod sync_pair;
+mod targets;
 mod type_families;
 
 use std::process::{Command, Output};

@@ -5,9 +5,6 @@
 //! nothing lost and nothing applied twice, and no checkpoint may move backward.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -18,7 +15,7 @@ use mysql_async::prelude::Queryable;
 use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 
-use crate::support::{Sandbox, assert_success, run};
+use crate::support::{Daemon, Deadline, Sandbox, assert_success, run};
 
 /// Rows per copy chunk (`CopyOptions::default()`).
 const CHUNK_ROWS: u64 = 10_000;
@@ -399,108 +396,6 @@ impl Markers<'_> {
         while count(self.target, &sql).await == 0 {
             deadline.tick(daemon).await;
         }
-    }
-}
-
-/// A `dbsync run` (not `--once`) in the background, its log appended to a file.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(config: &Path, log: &Path) -> Daemon {
-        let stderr = File::options().create(true).append(true).open(log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_dbsync"))
-            .args(["run", "--config"])
-            .arg(config)
-            .env("DBSYNC_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        Daemon {
-            child,
-            log: log.to_owned(),
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Panics, with the log, when the process has ended.
-    fn assert_running(&mut self, when: &str) {
-        if let Some(status) = self.child.try_wait().unwrap() {
-            panic!(
-                "dbsync ended with {status} {when}; its log:\n{}",
-                self.log()
-            );
-        }
-    }
-
-    /// SIGKILL, as a crash or the OOM killer does.
-    fn kill9(&mut self) {
-        self.assert_running("before it was to be killed");
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// SIGTERM, then waits at most `within` for the process to end.
-    async fn terminate(&mut self, within: Duration) -> ExitStatus {
-        self.assert_running("before SIGTERM");
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success(), "kill -TERM failed");
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "dbsync did not stop within {within:?} of SIGTERM; its log:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A limit on a wait, failing with what was awaited, and with dbsync's log when the
-/// process ended instead.
-struct Deadline {
-    end: Instant,
-    what: String,
-}
-
-impl Deadline {
-    fn new(seconds: u64, what: impl Into<String>) -> Deadline {
-        Deadline {
-            end: Instant::now() + Duration::from_secs(seconds),
-            what: what.into(),
-        }
-    }
-
-    async fn tick(&self, daemon: &mut Daemon) {
-        daemon.assert_running(&format!("while waiting for {}", self.what));
-        assert!(
-            Instant::now() < self.end,
-            "timed out waiting for {}; dbsync's log:\n{}",
-            self.what,
-            daemon.log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

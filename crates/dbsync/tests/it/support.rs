@@ -2,9 +2,11 @@
 //! configuration file between them, running the `dbsync` binary, and comparing the
 //! two sides value by value.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use dbsync_config::{IdentifierCase, ZeroDatePolicy};
 use dbsync_core::{Row, TableSchema, Value};
@@ -246,5 +248,218 @@ impl Sandbox {
         let path = self.dir().join(file);
         std::fs::write(&path, yaml).unwrap();
         path
+    }
+}
+
+/// The target of a pair in the tests of every target engine.
+pub(crate) enum Replica {
+    Postgres { database: String },
+    Sqlite { path: PathBuf },
+}
+
+impl Replica {
+    pub(crate) fn postgres(hint: &str) -> Replica {
+        Replica::Postgres {
+            database: dbsync_testkit::postgres().create_database(hint).unwrap(),
+        }
+    }
+
+    /// A file `hint.sqlite` in `dir`, not created yet.
+    pub(crate) fn sqlite(dir: &Path, hint: &str) -> Replica {
+        Replica::Sqlite {
+            path: dir.join(format!("{hint}.sqlite")),
+        }
+    }
+
+    pub(crate) fn url(&self) -> String {
+        match self {
+            Replica::Postgres { database } => dbsync_testkit::postgres().url(database),
+            Replica::Sqlite { path } => format!("sqlite://{}", path.display()),
+        }
+    }
+
+    /// Every row of the target table `name` that receives source `table`, read back as
+    /// the source's values, in the order of their debug text: engines order text keys
+    /// by different collations, so both sides are sorted the same way to compare.
+    pub(crate) async fn rows(&self, table: &Arc<TableSchema>, name: &str) -> Vec<Row> {
+        let mut rows = match self {
+            Replica::Postgres { database } => {
+                let target = TargetTable::plan(
+                    table,
+                    "public",
+                    name,
+                    &table.primary_key,
+                    IdentifierCase::Lower,
+                    MappingOptions::default(),
+                )
+                .unwrap();
+                let (client, connection) = tokio_postgres::connect(
+                    &dbsync_testkit::postgres().url(database),
+                    tokio_postgres::NoTls,
+                )
+                .await
+                .unwrap();
+                tokio::spawn(connection);
+                dbsync_postgres::reader::read_as_source(&client, &target, table)
+                    .await
+                    .unwrap()
+            }
+            Replica::Sqlite { path } => {
+                let target = dbsync_sqlite::target_table::TargetTable::plan(
+                    table,
+                    name,
+                    dbsync_sqlite::target_type::MappingOptions::default(),
+                )
+                .unwrap();
+                dbsync_sqlite::reader::read_as_source(path, &target, table)
+                    .await
+                    .unwrap()
+            }
+        };
+        let mut rows: Vec<Row> = rows.drain(..).map(|row| normalize(&row)).collect();
+        sort_rows(&mut rows);
+        rows
+    }
+
+    /// Whether every table of source database `source` equals its target table (named
+    /// `prefix` + its name); the first difference otherwise.
+    pub(crate) async fn compare(&self, source: &str, prefix: &str) -> Result<(), String> {
+        let mut conn = source_conn(source).await;
+        let tables = dbsync_mysql::schema::read_tables(&mut conn, source)
+            .await
+            .unwrap();
+        for table in tables {
+            let table = Arc::new(table);
+            let mut expected: Vec<Row> = read_source(&mut conn, &table)
+                .await
+                .iter()
+                .map(normalize)
+                .collect();
+            sort_rows(&mut expected);
+            let actual = self
+                .rows(&table, &format!("{prefix}{}", table.name.name))
+                .await;
+            if expected.len() != actual.len() {
+                return Err(format!(
+                    "{}: {} rows on the source, {} on the target",
+                    table.name,
+                    expected.len(),
+                    actual.len()
+                ));
+            }
+            if let Some((want, got)) = expected.iter().zip(&actual).find(|(a, b)| a != b) {
+                return Err(format!(
+                    "{}: the source has\n  {want:?}\nwhere the target has\n  {got:?}",
+                    table.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn sort_rows(rows: &mut [Row]) {
+    rows.sort_by_cached_key(|row| format!("{row:?}"));
+}
+
+/// A `dbsync run` (not `--once`) in the background, its log appended to a file.
+pub(crate) struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    pub(crate) fn start(config: &Path, log: &Path) -> Daemon {
+        let stderr = File::options().create(true).append(true).open(log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_dbsync"))
+            .args(["run", "--config"])
+            .arg(config)
+            .env("DBSYNC_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        Daemon {
+            child,
+            log: log.to_owned(),
+        }
+    }
+
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Panics, with the log, when the process has ended.
+    pub(crate) fn assert_running(&mut self, when: &str) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            panic!(
+                "dbsync ended with {status} {when}; its log:\n{}",
+                self.log()
+            );
+        }
+    }
+
+    /// SIGKILL, as a crash or the OOM killer does.
+    pub(crate) fn kill9(&mut self) {
+        self.assert_running("before it was to be killed");
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits at most `within` for the process to end.
+    pub(crate) async fn terminate(&mut self, within: Duration) -> ExitStatus {
+        self.assert_running("before SIGTERM");
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "dbsync did not stop within {within:?} of SIGTERM; its log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A limit on a wait, failing with what was awaited, and with dbsync's log when the
+/// process ended instead.
+pub(crate) struct Deadline {
+    end: Instant,
+    what: String,
+}
+
+impl Deadline {
+    pub(crate) fn new(seconds: u64, what: impl Into<String>) -> Deadline {
+        Deadline {
+            end: Instant::now() + Duration::from_secs(seconds),
+            what: what.into(),
+        }
+    }
+
+    pub(crate) async fn tick(&self, daemon: &mut Daemon) {
+        daemon.assert_running(&format!("while waiting for {}", self.what));
+        assert!(
+            Instant::now() < self.end,
+            "timed out waiting for {}; dbsync's log:\n{}",
+            self.what,
+            daemon.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
