@@ -9,9 +9,11 @@ use dbsync_postgres::target_type::MappingOptions;
 
 use crate::connection::postgres_config;
 
+/// Writers differ much in size; the large one is boxed so that a lane of the copy
+/// does not carry the largest's size whatever its engine.
 #[derive(Debug)]
 pub(crate) enum AnyTarget {
-    Postgres(dbsync_postgres::writer::Writer),
+    Postgres(Box<dbsync_postgres::writer::Writer>),
     Sqlite(dbsync_sqlite::writer::Writer),
 }
 
@@ -33,7 +35,7 @@ impl AnyTarget {
                     options,
                 )
                 .await?;
-                Ok(AnyTarget::Postgres(writer))
+                Ok(AnyTarget::Postgres(Box::new(writer)))
             }
             Engine::Sqlite => {
                 let options = dbsync_sqlite::target_type::MappingOptions::new(
