@@ -311,21 +311,20 @@ impl TriggerChanges {
         }
         entries.truncate(consecutive);
         let mut end = entries.last().map_or(after, |e| e.id);
-        if let Some(hold) = self
+        let ripe = self
             .hold
-            .filter(|h| h.since.elapsed() >= self.config.gap_timeout)
-        {
-            if let Some(settled) = self
+            .filter(|h| h.since.elapsed() >= self.config.gap_timeout);
+        if let Some(hold) = ripe
+            && let Some(settled) = self
                 .log
                 .read_settled(&mut self.conn, after, hold.upto, batch)
                 .await?
-            {
-                end = match settled.last() {
-                    Some(last) if settled.len() == batch => last.id,
-                    _ => hold.upto,
-                };
-                entries = settled;
-            }
+        {
+            end = match settled.last() {
+                Some(last) if settled.len() == batch => last.id,
+                _ => hold.upto,
+            };
+            entries = settled;
         }
         if self.hold.is_some_and(|h| h.upto <= end) {
             self.hold = None;
