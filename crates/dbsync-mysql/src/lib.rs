@@ -9,18 +9,24 @@
 //! - [`preflight`]: what the source must allow before anything is written.
 //! - [`source`] and [`capture`]: the copy's reads and the binlog stream, as the
 //!   pipeline of `dbsync-core` drives them.
+//! - [`triggers`], [`audit_log`] and [`trigger_capture`]: capture without the binlog,
+//!   through triggers that record each row change in `sync_audit_log`.
 
+pub mod audit_log;
 pub mod binlog;
 pub mod capture;
 mod error;
 pub mod flavor;
 pub mod preflight;
 mod protocol_value;
+mod record_id;
 pub mod schema;
 pub mod session;
 pub mod snapshot;
 pub mod source;
 mod sql;
+pub mod trigger_capture;
+pub mod triggers;
 pub mod types;
 
 pub use flavor::Flavor;

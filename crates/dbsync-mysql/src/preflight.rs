@@ -1,12 +1,16 @@
 //! Checks that a MySQL/MariaDB server can be a binlog source, before anything is
 //! written anywhere. Each failure names the setting and the fix.
 
-use dbsync_core::{Error, ErrorKind, Result};
+use std::sync::Arc;
+
+use dbsync_core::{Error, ErrorKind, Result, TableSchema};
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 
+use crate::audit_log::{AUDIT_LOG, AuditLog};
 use crate::error::driver_error;
 use crate::flavor::Flavor;
+use crate::triggers;
 
 /// Checks the server settings and the account's privileges that binlog capture needs;
 /// returns the first problem found.
@@ -64,6 +68,45 @@ pub async fn check_binlog_source(conn: &mut Conn, database: &str) -> Result<()> 
         ));
     }
     check_privileges(conn, flavor).await
+}
+
+/// Checks that trigger capture can follow `tables` of `database` for pair `pair`: the
+/// audit log exists and every table has all of dbsync's triggers.
+pub async fn check_trigger_source(
+    conn: &mut Conn,
+    database: &str,
+    tables: &[Arc<TableSchema>],
+    pair: &str,
+) -> Result<()> {
+    let fix = format!("run `dbsync triggers install {pair}`");
+    if !AuditLog::new(database).exists(conn).await? {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "the source database `{database}` has no {AUDIT_LOG}, which trigger capture reads; {fix}"
+            ),
+        ));
+    }
+    let installed = triggers::show(conn, database).await?;
+    let missing: Vec<String> = tables
+        .iter()
+        .filter(|table| {
+            !installed
+                .iter()
+                .any(|t| t.table == table.name.name && t.is_complete())
+        })
+        .map(|table| format!("`{}`", table.name.name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Config,
+        format!(
+            "table {} of `{database}` lacks dbsync's triggers (all or some), so its changes are not recorded; {fix}",
+            missing.join(", ")
+        ),
+    ))
 }
 
 /// The grants dbsync needs: reading rows, and reading the binlog as a replica.

@@ -124,7 +124,7 @@ fn date(year: u16, month: u8, day: u8) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year.into(), month.into(), day.into())
 }
 
-fn date_time(wire: &Wire) -> Option<NaiveDateTime> {
+pub(crate) fn date_time(wire: &Wire) -> Option<NaiveDateTime> {
     let &Wire::Date(year, month, day, hour, minute, second, micros) = wire else {
         return None;
     };
