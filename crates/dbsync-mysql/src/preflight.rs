@@ -87,6 +87,16 @@ pub async fn check_trigger_source(
             ),
         ));
     }
+    // The server shows triggers only to holders of the TRIGGER privilege: without
+    // it, every table would look unprotected, or, worse, be taken as protected.
+    if !holds_on_database(conn, "TRIGGER", database).await? {
+        return Err(Error::new(
+            ErrorKind::Privilege,
+            format!(
+                "the source account cannot see the triggers of `{database}`, which the server shows only to holders of the TRIGGER privilege; run GRANT TRIGGER ON `{database}`.* TO the account dbsync uses, so that it can check that every table's changes are recorded"
+            ),
+        ));
+    }
     let installed = triggers::show(conn, database).await?;
     let missing: Vec<String> = tables
         .iter()
@@ -145,6 +155,29 @@ async fn check_privileges(conn: &mut Conn, flavor: Flavor) -> Result<()> {
             missing.join(", ")
         ),
     ))
+}
+
+/// Whether the account holds `privilege` on every table of `database`: granted on
+/// `*.*` or on the database, by name or as ALL PRIVILEGES.
+async fn holds_on_database(conn: &mut Conn, privilege: &str, database: &str) -> Result<bool> {
+    let grants: Vec<String> = conn
+        .query("SHOW GRANTS FOR CURRENT_USER()")
+        .await
+        .map_err(|e| driver_error("reading the account's grants", e))?;
+    let on_database = format!("`{}`.*", database.replace('`', "``"));
+    Ok(grants.iter().any(|grant| {
+        let Some((privileges, rest)) = grant
+            .strip_prefix("GRANT ")
+            .and_then(|grant| grant.split_once(" ON "))
+        else {
+            return false;
+        };
+        let object = rest.split(" TO ").next().unwrap_or_default();
+        (object == "*.*" || object == on_database)
+            && privileges
+                .split(", ")
+                .any(|p| p == privilege || p == "ALL PRIVILEGES")
+    }))
 }
 
 fn source_setting(message: &str) -> Error {

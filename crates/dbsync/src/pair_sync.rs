@@ -16,6 +16,7 @@ use dbsync_core::{
 };
 use dbsync_mysql::binlog::BinlogConfig;
 use dbsync_mysql::capture::BinlogCapture;
+use dbsync_mysql::trigger_capture::{TriggerCapture, TriggerCaptureConfig};
 use tokio::sync::watch;
 
 use crate::connection::mysql_options;
@@ -79,6 +80,25 @@ impl PairSync {
 
     pub(crate) fn name(&self) -> &str {
         &self.name
+    }
+
+    pub(crate) fn capture(&self) -> Capture {
+        self.capture
+    }
+
+    /// Connects to the source and reads the tables the pair selects, without the
+    /// checks of its capture: for commands that prepare the source for it.
+    pub(crate) async fn read_source_tables(
+        &self,
+    ) -> Result<(AnySource, String, Vec<Arc<TableSchema>>)> {
+        let database = self.source_database();
+        let mut source = AnySource::connect(&self.source).await?;
+        let tables = self.selected_tables(&mut source, &database).await?;
+        Ok((source, database, tables))
+    }
+
+    fn source_database(&self) -> String {
+        self.source.database().unwrap_or_default().to_owned()
     }
 
     /// Runs the pair until it has caught up (`--once`) or `stop` turns true, starting
@@ -224,6 +244,13 @@ impl PairSync {
                 self.binlog_config(),
                 Duration::from_millis(20),
             ))),
+            Capture::Triggers => Ok(AnyCapture::Triggers(TriggerCapture::new(
+                mysql_options(&self.source),
+                TriggerCaptureConfig {
+                    batch_size: self.pair.batch_size.max(1) as usize,
+                    ..TriggerCaptureConfig::default()
+                },
+            ))),
             other => Err(Error::new(
                 ErrorKind::Config,
                 format!(
@@ -240,10 +267,9 @@ impl PairSync {
         &self,
         checkpoints: &mut HashMap<TableName, Checkpoint>,
     ) -> Result<(AnySource, AnyTarget, Vec<Arc<TableSchema>>)> {
-        let database = self.source.database().unwrap_or_default().to_owned();
+        let database = self.source_database();
         let mut source = AnySource::connect(&self.source).await?;
-        source.check(self.capture, &database).await?;
-        let tables = self.selected_tables(&mut source, &database).await?;
+        let tables = self.source_tables(&mut source, &database).await?;
         let mut target = self.open_target(&tables).await?;
         target.check().await?;
         for table in &tables {
@@ -251,6 +277,27 @@ impl PairSync {
         }
         *checkpoints = target.checkpoints().await?.into_iter().collect();
         Ok((source, target, tables))
+    }
+
+    /// Checks the source for the pair's capture and reads the tables the pair selects.
+    async fn source_tables(
+        &self,
+        source: &mut AnySource,
+        database: &str,
+    ) -> Result<Vec<Arc<TableSchema>>> {
+        // Binlog checks come first: with binary logging off, nothing else matters.
+        if self.capture == Capture::Binlog {
+            source
+                .check(self.capture, database, &[], &self.name)
+                .await?;
+        }
+        let tables = self.selected_tables(source, database).await?;
+        if self.capture != Capture::Binlog {
+            source
+                .check(self.capture, database, &tables, &self.name)
+                .await?;
+        }
+        Ok(tables)
     }
 
     /// The source tables the pair selects, with declared keys applied; a table with
@@ -329,6 +376,8 @@ impl PairSync {
 const BUILT_PATHS: &[(Engine, Capture, Engine)] = &[
     (Engine::MySql, Capture::Binlog, Engine::PostgreSql),
     (Engine::MySql, Capture::Binlog, Engine::Sqlite),
+    (Engine::MySql, Capture::Triggers, Engine::PostgreSql),
+    (Engine::MySql, Capture::Triggers, Engine::Sqlite),
 ];
 
 fn built_paths() -> String {

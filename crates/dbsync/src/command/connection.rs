@@ -10,7 +10,7 @@ use crate::connection::{mysql_options, postgres_config};
 use crate::failure::{Exit, Failure};
 
 pub(crate) async fn test(config_path: &Path, name: &str) -> Result<(), Failure> {
-    let config = Config::load(config_path).map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
+    let config = super::load_config(config_path)?;
     let connection = config.connections.get(name).ok_or_else(|| {
         let known: Vec<&str> = config.connections.keys().map(String::as_str).collect();
         Failure::new(

@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use dbsync_config::Config;
 use tokio::sync::watch;
 
 use crate::cli::RunArgs;
@@ -13,7 +12,7 @@ pub(crate) async fn run(config_path: &Path, args: RunArgs) -> Result<(), Failure
     if args.full || args.repair || args.repair_missing {
         return Err(Failure::not_built("run --full/--repair/--repair-missing"));
     }
-    let config = Config::load(config_path).map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
+    let config = super::load_config(config_path)?;
     crate::logging::init(&config.logging);
     let names: Vec<String> = if args.pairs.is_empty() {
         config
@@ -36,17 +35,7 @@ pub(crate) async fn run(config_path: &Path, args: RunArgs) -> Result<(), Failure
     }
     let mut syncs = Vec::new();
     for name in &names {
-        let pair = config.pairs.get(name).ok_or_else(|| {
-            let known: Vec<&str> = config.pairs.keys().map(String::as_str).collect();
-            Failure::new(
-                Exit::Usage,
-                format!(
-                    "there is no pair `{name}` in {}; the pairs are: {}.",
-                    config_path.display(),
-                    known.join(", ")
-                ),
-            )
-        })?;
+        let pair = super::find_pair(&config, config_path, name)?;
         syncs.push(PairSync::new(name, pair, &config)?);
     }
 

@@ -6,15 +6,18 @@ use std::sync::Arc;
 use dbsync_core::pipeline::{Capture, ChangeStream};
 use dbsync_core::{Checkpoint, Position, Result, StreamItem, TableName, TableSchema};
 use dbsync_mysql::capture::{BinlogCapture, BinlogChanges};
+use dbsync_mysql::trigger_capture::{TriggerCapture, TriggerChanges};
 
 #[derive(Debug)]
 pub(crate) enum AnyCapture {
     Binlog(BinlogCapture),
+    Triggers(TriggerCapture),
 }
 
 #[derive(Debug)]
 pub(crate) enum AnyStream {
     Binlog(BinlogChanges),
+    Triggers(TriggerChanges),
 }
 
 impl Capture for AnyCapture {
@@ -27,6 +30,7 @@ impl Capture for AnyCapture {
     ) -> Result<Position> {
         match self {
             AnyCapture::Binlog(capture) => capture.start_position(table, checkpoints).await,
+            AnyCapture::Triggers(capture) => capture.start_position(table, checkpoints).await,
         }
     }
 
@@ -34,6 +38,9 @@ impl Capture for AnyCapture {
         match self {
             AnyCapture::Binlog(capture) => {
                 capture.stream(tables, from).await.map(AnyStream::Binlog)
+            }
+            AnyCapture::Triggers(capture) => {
+                capture.stream(tables, from).await.map(AnyStream::Triggers)
             }
         }
     }
@@ -43,18 +50,21 @@ impl ChangeStream for AnyStream {
     async fn next(&mut self) -> Result<Option<StreamItem>> {
         match self {
             AnyStream::Binlog(stream) => stream.next().await,
+            AnyStream::Triggers(stream) => stream.next().await,
         }
     }
 
     fn position(&self) -> Position {
         match self {
             AnyStream::Binlog(stream) => stream.position(),
+            AnyStream::Triggers(stream) => stream.position(),
         }
     }
 
     async fn committed(&mut self, position: &Position) -> Result<()> {
         match self {
             AnyStream::Binlog(stream) => stream.committed(position).await,
+            AnyStream::Triggers(stream) => stream.committed(position).await,
         }
     }
 }

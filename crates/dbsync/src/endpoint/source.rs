@@ -27,11 +27,22 @@ impl AnySource {
         }
     }
 
-    /// Checks that the source allows `capture`, before anything is written.
-    pub(crate) async fn check(&mut self, capture: Capture, database: &str) -> Result<()> {
+    /// Checks that the source allows `capture` of `tables` for pair `pair`, before
+    /// anything is written.
+    pub(crate) async fn check(
+        &mut self,
+        capture: Capture,
+        database: &str,
+        tables: &[Arc<TableSchema>],
+        pair: &str,
+    ) -> Result<()> {
         match (self, capture) {
             (AnySource::Mysql(source), Capture::Binlog) => {
                 dbsync_mysql::preflight::check_binlog_source(source.conn(), database).await
+            }
+            (AnySource::Mysql(source), Capture::Triggers) => {
+                dbsync_mysql::preflight::check_trigger_source(source.conn(), database, tables, pair)
+                    .await
             }
             (_, capture) => Err(Error::new(
                 ErrorKind::Config,
@@ -43,11 +54,20 @@ impl AnySource {
         }
     }
 
-    /// Every table of `database`.
+    /// The connection to a MySQL/MariaDB source, for what only those have (triggers).
+    pub(crate) fn mysql_conn(&mut self) -> Option<&mut mysql_async::Conn> {
+        match self {
+            AnySource::Mysql(source) => Some(source.conn()),
+        }
+    }
+
+    /// Every table of `database` but dbsync's own (the trigger audit log).
     pub(crate) async fn read_tables(&mut self, database: &str) -> Result<Vec<TableSchema>> {
         match self {
             AnySource::Mysql(source) => {
-                dbsync_mysql::schema::read_tables(source.conn(), database).await
+                let mut tables = dbsync_mysql::schema::read_tables(source.conn(), database).await?;
+                tables.retain(|t| t.name.name != dbsync_mysql::audit_log::AUDIT_LOG);
+                Ok(tables)
             }
         }
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use dbsync_config::Capture;
 use dbsync_core::{Checkpoint, CopyProgress, MariaDbGtid, Position};
 use dbsync_testkit::Proxy;
 use mysql_async::prelude::Queryable;
@@ -29,8 +30,20 @@ const RETRY: &str =
 
 #[tokio::test]
 async fn kill_9_in_the_copy_and_the_stream_loses_and_doubles_nothing() {
+    kill_9_loses_and_doubles_nothing(Capture::Binlog).await;
+}
+
+#[tokio::test]
+async fn kill_9_under_trigger_capture_loses_and_doubles_nothing() {
+    kill_9_loses_and_doubles_nothing(Capture::Triggers).await;
+}
+
+/// kill -9 at the start, twice in the copy and three times in the stream of a pair
+/// capturing by `capture`, under a workload of inserts, updates, deletes and key
+/// changes; then the target must equal the source.
+async fn kill_9_loses_and_doubles_nothing(capture: Capture) {
     const ROWS: u64 = 200_000;
-    let sandbox = Sandbox::new("crash");
+    let sandbox = Sandbox::new(&format!("crash{}", capture.as_str()));
     sandbox.source_sql(&format!(
         "CREATE TABLE counters (id INT PRIMARY KEY, bumps BIGINT NOT NULL, note VARCHAR(64) NOT NULL);
          CREATE TABLE events (id BIGINT AUTO_INCREMENT PRIMARY KEY, counter_id INT NOT NULL, bump BIGINT NOT NULL);
@@ -41,11 +54,30 @@ async fn kill_9_in_the_copy_and_the_stream_loses_and_doubles_nothing() {
          INSERT INTO quiet WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
            SELECT i, 0 FROM n;"
     ));
+    let source_url = match capture {
+        Capture::Triggers => {
+            // Installed by an account that may create triggers, consumed by one that
+            // may only read the tables and tend the audit log: no replication grants.
+            let admin = sandbox.write_config(
+                "admin.yaml",
+                &dbsync_testkit::mariadb().url(&sandbox.source),
+                &sandbox.target_url_on_port(dbsync_testkit::postgres().port()),
+                &["capture: triggers"],
+                "",
+            );
+            assert_success(&run(&admin, &["triggers", "install", "p"]));
+            sandbox.ordinary_user_url()
+        }
+        _ => sandbox.source_url_on_port(dbsync_testkit::mariadb().port()),
+    };
     let config = sandbox.write_config(
         "crash.yaml",
-        &sandbox.source_url_on_port(dbsync_testkit::mariadb().port()),
+        &source_url,
         &sandbox.target_url_on_port(dbsync_testkit::postgres().port()),
-        &[&format!("batch_size: {BATCH_SIZE}")],
+        &[
+            &format!("batch_size: {BATCH_SIZE}"),
+            &format!("capture: {}", capture.as_str()),
+        ],
         RETRY,
     );
     let log = sandbox.dir().join("crash.log");
