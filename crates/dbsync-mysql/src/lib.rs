@@ -9,11 +9,18 @@
 //! - [`preflight`]: what the source must allow before anything is written.
 //! - [`source`] and [`capture`]: the copy's reads and the binlog stream, as the
 //!   pipeline of `dbsync-core` drives them.
+//! - [`target_type`] and [`target_table`]: the MySQL table that receives a source
+//!   table, with the type mapping of docs/type-mapping.md.
+//! - [`writer`]: the copy's chunks and the stream's batches, each in one transaction
+//!   with the checkpoints it moves.
 
 pub mod binlog;
 pub mod capture;
+mod checkpoint_store;
 mod error;
 pub mod flavor;
+mod infile_format;
+mod multi_row;
 pub mod preflight;
 mod protocol_value;
 pub mod schema;
@@ -21,6 +28,9 @@ pub mod session;
 pub mod snapshot;
 pub mod source;
 mod sql;
+pub mod target_table;
+pub mod target_type;
 pub mod types;
+pub mod writer;
 
 pub use flavor::Flavor;
