@@ -37,14 +37,10 @@ use crate::target_table::{TargetColumn, TargetTable};
 ///   deletes the old row before the new one exists. The source checked its keys; the
 ///   target ends each batch where the source was. Cascades are off too, so a delete
 ///   here never takes rows the source still has.
-/// - `explicit_defaults_for_timestamp`, so that a `TIMESTAMP NOT NULL` column is
-///   created as declared, without the `DEFAULT CURRENT_TIMESTAMP ON UPDATE ...` older
-///   servers otherwise add to the first one.
 /// - `READ COMMITTED`: no gap locks, so two lanes that lock the checkpoint rows of
 ///   tables starting at the same moment do not deadlock on the gap between them.
 const WRITER_SESSION: &str = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,NO_BACKSLASH_ESCAPES', \
-     time_zone = '+00:00', NAMES utf8mb4, SESSION foreign_key_checks = 0, \
-     SESSION explicit_defaults_for_timestamp = 1; \
+     time_zone = '+00:00', NAMES utf8mb4, SESSION foreign_key_checks = 0; \
      SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 
 /// The size of the pieces a chunk is sent in by `LOAD DATA`.
@@ -97,11 +93,22 @@ impl Writer {
             .await
             .map_err(|e| driver_error("setting up the target session", e))?;
         let flavor = Flavor::of(&mut conn).await?;
-        let (server_packet, local_infile): (usize, u8) = conn
-            .query_first("SELECT @@max_allowed_packet, @@local_infile")
+        let (server_packet, local_infile, explicit_defaults): (usize, u8, u8) = conn
+            .query_first(
+                "SELECT @@max_allowed_packet, @@local_infile, @@explicit_defaults_for_timestamp",
+            )
             .await
-            .map_err(|e| driver_error("reading the target's max_allowed_packet", e))?
-            .unwrap_or((1 << 22, 0));
+            .map_err(|e| driver_error("reading the target's settings", e))?
+            .unwrap_or((1 << 22, 0, 1));
+        if explicit_defaults == 0 {
+            // Without it, the first `TIMESTAMP NOT NULL` column of a table would be
+            // created with a `DEFAULT CURRENT_TIMESTAMP ON UPDATE ...` it does not
+            // declare. Servers since MySQL 8.0 and MariaDB 10.10 have it on, and MySQL
+            // allows a session to change it only with SESSION_VARIABLES_ADMIN.
+            conn.query_drop("SET SESSION explicit_defaults_for_timestamp = 1")
+                .await
+                .map_err(|e| driver_error("setting explicit_defaults_for_timestamp", e))?;
+        }
         let checkpoints = CheckpointStore::create(&mut conn, &database, pair).await?;
         Ok(Writer {
             conn,
