@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::data_type::DataType;
+use crate::error::{Error, ErrorKind};
 
 /// A table's name within its database: the MySQL database or PostgreSQL schema, and the
 /// table itself, exactly as the engine spells them (case preserved).
@@ -66,6 +67,20 @@ pub struct Column {
     pub on_update: Option<String>,
     /// For character columns: their character set and collation.
     pub collation: Option<Collation>,
+}
+
+impl Column {
+    /// The error that the column's type, `native` (a [`DataType::Unsupported`]), has
+    /// no target type.
+    pub fn unsupported(&self, native: &str) -> Error {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "column `{}` has type {native}, which dbsync cannot carry exactly; exclude the table",
+                self.name
+            ),
+        )
+    }
 }
 
 /// What a column holds when an insert does not name it.

@@ -11,12 +11,19 @@
 //!   pipeline of `dbsync-core` drives them.
 //! - [`triggers`], [`audit_log`] and [`trigger_capture`]: capture without the binlog,
 //!   through triggers that record each row change in `sync_audit_log`.
+//! - [`target_type`] and [`target_table`]: the MySQL table that receives a source
+//!   table, with the type mapping of docs/type-mapping.md.
+//! - [`writer`]: the copy's chunks and the stream's batches, each in one transaction
+//!   with the checkpoints it moves.
 
 pub mod audit_log;
 pub mod binlog;
 pub mod capture;
+mod checkpoint_store;
 mod error;
 pub mod flavor;
+mod infile_format;
+mod multi_row;
 pub mod preflight;
 mod protocol_value;
 mod record_id;
@@ -27,6 +34,9 @@ pub mod source;
 mod sql;
 pub mod trigger_capture;
 pub mod triggers;
+pub mod target_table;
+pub mod target_type;
 pub mod types;
+pub mod writer;
 
 pub use flavor::Flavor;

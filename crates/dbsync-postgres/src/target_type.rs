@@ -102,15 +102,7 @@ impl PgType {
             DataType::Json => PgType::Jsonb,
             DataType::Bit { length } => PgType::Bit(*length),
             DataType::Uuid => PgType::Uuid,
-            DataType::Unsupported { native } => {
-                return Err(Error::new(
-                    ErrorKind::Unsupported,
-                    format!(
-                        "column `{}` has type {native}, which dbsync cannot carry exactly; exclude the table",
-                        column.name
-                    ),
-                ));
-            }
+            DataType::Unsupported { native } => return Err(column.unsupported(native)),
         })
     }
 

@@ -6,10 +6,9 @@ use std::collections::{HashMap, HashSet};
 use bytes::Bytes;
 use std::sync::Arc;
 
-use dbsync_core::pipeline::Target;
+use dbsync_core::pipeline::{Target, planned_target};
 use dbsync_core::{
-    ChangeBatch, Checkpoint, CopyProgress, Error, ErrorKind, Result, Row, TableName, TableSchema,
-    Value,
+    ChangeBatch, Checkpoint, CopyProgress, Error, Result, Row, TableName, TableSchema, Value,
 };
 use futures_util::SinkExt;
 use tokio_postgres::{Client, NoTls, Transaction};
@@ -206,15 +205,7 @@ impl Target for Writer {
                 continue; // a table no longer selected
             };
             let json: String = row.get(1);
-            let checkpoint = serde_json::from_str(&json).map_err(|e| {
-                Error::new(
-                    ErrorKind::InvalidData,
-                    format!(
-                        "the checkpoint of {name} in {} is not readable: {e}",
-                        self.checkpoint_table
-                    ),
-                )
-            })?;
+            let checkpoint = Checkpoint::from_json(&json, source, &self.checkpoint_table)?;
             checkpoints.push((source.clone(), checkpoint));
         }
         Ok(checkpoints)
@@ -226,41 +217,17 @@ impl Target for Writer {
         rows: &[Row],
         checkpoint: &Checkpoint,
     ) -> Result<()> {
-        let target = target_of(&self.targets, table)?.clone();
+        let target = planned_target(&self.targets, table)?.clone();
         let (options, pair, checkpoint_table) = (
             self.options,
             self.pair.clone(),
             self.checkpoint_table.clone(),
         );
         let transaction = self.transaction().await?;
-        // The chunk goes straight into the table, which would refuse a row copied
-        // before: check, under the checkpoint's row lock, that the table holds exactly
-        // the rows before this chunk. It does not when another process copies the
-        // same pair, or when an earlier attempt's commit landed after its connection
-        // was lost; reading the checkpoints again sorts it out.
-        let before = checkpoint.copy.rows().saturating_sub(rows.len() as u64);
+        // Under the checkpoint's row lock, the table must hold exactly the rows before
+        // this chunk.
         let held = locked_checkpoint(&transaction, &checkpoint_table, &pair, table).await?;
-        let held_rows = match &held {
-            None => Some(0),
-            Some(Checkpoint {
-                copy: CopyProgress::Copying { rows, .. },
-                ..
-            }) => Some(*rows),
-            Some(_) => None,
-        };
-        if held_rows != Some(before) {
-            return Err(Error::new(
-                ErrorKind::Retryable,
-                format!(
-                    "the checkpoint in {checkpoint_table} says {} where this chunk follows {before} copied rows: another dbsync process copies this pair, or an earlier write landed late; the copy resumes from the checkpoint",
-                    held.map_or("nothing is copied".to_owned(), |h| match h.copy {
-                        CopyProgress::Done { rows } => format!("the copy is done ({rows} rows)"),
-                        CopyProgress::Copying { rows, .. } => format!("{rows} rows are copied"),
-                    })
-                ),
-            )
-            .with_table(table.clone()));
-        }
+        checkpoint.check_chunk_follows(held.as_ref(), rows.len(), table, &checkpoint_table)?;
         copy_rows(
             &transaction,
             &target.qualified_name(),
@@ -300,7 +267,7 @@ impl Target for Writer {
     ) -> Result<()> {
         let targets: Vec<TargetTable> = batch
             .tables()
-            .map(|table| target_of(&self.targets, &table.table.name).cloned())
+            .map(|table| planned_target(&self.targets, &table.table.name).cloned())
             .collect::<Result<_>>()?;
         for target in &targets {
             self.ensure_staging(target).await?;
@@ -359,19 +326,6 @@ impl Target for Writer {
             .await
             .map_err(|e| driver_error("committing a batch", e))
     }
-}
-
-fn target_of<'a>(
-    targets: &'a HashMap<TableName, TargetTable>,
-    source: &TableName,
-) -> Result<&'a TargetTable> {
-    targets.get(source).ok_or_else(|| {
-        Error::new(
-            ErrorKind::SchemaMismatch,
-            "has changes but no target table was planned for it",
-        )
-        .with_table(source.clone())
-    })
 }
 
 fn key_columns(target: &TargetTable) -> Vec<String> {
@@ -483,12 +437,7 @@ async fn locked_checkpoint(
         .map_err(|e| driver_error(&format!("reading the checkpoint of {source}"), e))?;
     row.map(|row| {
         let json: String = row.get(0);
-        serde_json::from_str(&json).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidData,
-                format!("the checkpoint of {source} in {checkpoint_table} is not readable: {e}"),
-            )
-        })
+        Checkpoint::from_json(&json, source, checkpoint_table)
     })
     .transpose()
 }
@@ -505,12 +454,7 @@ async fn save_checkpoints(
     }
     let mut rows = Vec::with_capacity(checkpoints.len());
     for (source, checkpoint) in checkpoints {
-        let json = serde_json::to_string(checkpoint).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidData,
-                format!("the checkpoint of {source} cannot be written: {e}"),
-            )
-        })?;
+        let json = checkpoint.to_json(source)?;
         rows.push(format!(
             "({}, {}, {}::jsonb, now())",
             literal(pair),

@@ -12,4 +12,4 @@ mod target;
 pub use copy::{CopyOptions, copy_tables};
 pub use source::{Capture, ChangeStream, Source, earliest_position};
 pub use stream::{BatchLimits, StreamEnd, stream_changes};
-pub use target::Target;
+pub use target::{Target, planned_target};

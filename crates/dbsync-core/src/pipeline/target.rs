@@ -1,10 +1,11 @@
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
 use crate::change::Row;
 use crate::change_batch::ChangeBatch;
 use crate::checkpoint::Checkpoint;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::table_schema::{TableName, TableSchema};
 
 /// A database that dbsync writes a pair's tables into.
@@ -46,4 +47,19 @@ pub trait Target: Send {
         batch: &ChangeBatch,
         checkpoints: &[(TableName, Checkpoint)],
     ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The target a writer planned for `source` among `targets`, or the error that it has
+/// changes but none was planned.
+pub fn planned_target<'a, T>(
+    targets: &'a HashMap<TableName, T>,
+    source: &TableName,
+) -> Result<&'a T> {
+    targets.get(source).ok_or_else(|| {
+        Error::new(
+            ErrorKind::SchemaMismatch,
+            "has changes but no target table was planned for it",
+        )
+        .with_table(source.clone())
+    })
 }

@@ -3,3 +3,4 @@
 mod binlog;
 mod schema;
 mod snapshot;
+mod writer;
