@@ -9,11 +9,13 @@
 //! - [`preflight`]: what the source must allow before anything is written.
 //! - [`source`] and [`capture`]: the copy's reads and the binlog stream, as the
 //!   pipeline of `dbsync-core` drives them.
+//! - [`poll`]: poll capture, for sources without a binlog to read.
 
 pub mod binlog;
 pub mod capture;
 mod error;
 pub mod flavor;
+pub mod poll;
 pub mod preflight;
 mod protocol_value;
 pub mod schema;

@@ -2,7 +2,8 @@
 //! order of a cursor tuple (a timestamp and the primary key, or an increasing id),
 //! from where the last read ended.
 //!
-//! The engine writes the SQL ([`PollReader`], with [`after_cursor_sql`]); what makes
+//! The engine opens connections ([`PollSource`]) and writes the SQL ([`PollReader`],
+//! with [`after_cursor_sql`]); [`PollCapture`] makes them a capture. What makes
 //! polling exact is here: which columns form the cursor ([`PollColumns`]), which rows
 //! a poll may consume and how far its cursor may move ([`PollStream`]), where a new
 //! table's stream starts ([`PollTable::start_position`]), and the loop that runs a
@@ -19,12 +20,14 @@
 //! - Limits: deletes are not seen, nor rows whose timestamp is NULL, nor updates when
 //!   polling by id; the verify pass finds them (PRODUCT.md §1).
 
+mod capture;
 mod columns;
 mod predicate;
 mod run;
 mod stream;
 mod watermark;
 
+pub use capture::{PollCapture, PollSource};
 pub use columns::{DEFAULT_ID_COLUMN, DEFAULT_TIMESTAMP_COLUMN, PollBy, PollColumns};
 pub use predicate::after_cursor_sql;
 pub use run::poll_tables;

@@ -142,6 +142,19 @@ impl PollColumns {
         &self.tuple
     }
 
+    /// The cursor columns of `table`, in tuple order; an error naming the first one
+    /// `table` lacks (it is not the table they were chosen from).
+    pub fn columns_of<'t>(&self, table: &'t TableSchema) -> Result<Vec<&'t Column>> {
+        self.tuple
+            .iter()
+            .map(|name| {
+                table
+                    .column(name)
+                    .ok_or_else(|| config(table, format!("has no column `{name}` to poll by")))
+            })
+            .collect()
+    }
+
     /// The column that grows with each write.
     pub fn leading(&self) -> &str {
         &self.tuple[0]
