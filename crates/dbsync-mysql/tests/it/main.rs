@@ -1,5 +1,6 @@
 //! dbsync-mysql against a real MariaDB from the testkit.
 
 mod binlog;
+mod poll;
 mod schema;
 mod snapshot;
