@@ -15,6 +15,7 @@
 //!   table, with the type mapping of docs/type-mapping.md.
 //! - [`writer`]: the copy's chunks and the stream's batches, each in one transaction
 //!   with the checkpoints it moves.
+//! - [`poll`]: poll capture, for sources without a binlog to read.
 
 pub mod audit_log;
 pub mod binlog;
@@ -24,6 +25,7 @@ mod error;
 pub mod flavor;
 mod infile_format;
 mod multi_row;
+pub mod poll;
 pub mod preflight;
 mod protocol_value;
 mod record_id;

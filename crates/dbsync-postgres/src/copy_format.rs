@@ -86,71 +86,15 @@ impl CopyEncoder {
                 )),
             };
         }
+        if value.is_null() {
+            self.null();
+            return Ok(());
+        }
         let length_at = self.buf.len();
         self.buf.extend_from_slice(&0i32.to_be_bytes());
-        let buf = &mut self.buf;
-        match (pg_type, value) {
-            (_, Value::Null) => {
-                buf.truncate(length_at);
-                self.null();
-                return Ok(());
-            }
-            (PgType::Bool, Value::Bool(b)) => buf.push(u8::from(*b)),
-            (PgType::Bool, Value::Int(n)) => buf.push(u8::from(*n != 0)),
-            (PgType::Int2, value) => buf.extend_from_slice(&(integer::<i16>(value)?).to_be_bytes()),
-            (PgType::Int4, value) => buf.extend_from_slice(&(integer::<i32>(value)?).to_be_bytes()),
-            (PgType::Int8, value) => buf.extend_from_slice(&(integer::<i64>(value)?).to_be_bytes()),
-            (PgType::Numeric(_), Value::Decimal(d)) => numeric(buf, d),
-            (PgType::Numeric(_), Value::UInt(n)) => numeric(buf, &Decimal::from(*n)),
-            (PgType::Numeric(_), Value::Int(n)) => numeric(buf, &Decimal::from(*n)),
-            (PgType::Float4, Value::Float(x)) => buf.extend_from_slice(&x.to_bits().to_be_bytes()),
-            (PgType::Float8, Value::Double(x)) => buf.extend_from_slice(&x.to_bits().to_be_bytes()),
-            (PgType::Float8, Value::Float(x)) => {
-                buf.extend_from_slice(&f64::from(*x).to_bits().to_be_bytes())
-            }
-            (PgType::VarChar(_) | PgType::Text, Value::Text(s) | Value::Enum(s)) => text(buf, s)?,
-            (PgType::Text, Value::Set(members)) => text(buf, &members.join(","))?,
-            (PgType::TextArray, Value::Set(members)) => text_array(buf, members)?,
-            (PgType::Bytea, Value::Bytes(bytes)) => buf.extend_from_slice(bytes),
-            (PgType::Bytea, Value::Geometry(g)) => to_ewkb(buf, g)?,
-            (PgType::Date, Value::Date(d)) => {
-                let days = (*d - pg_epoch().date()).num_days();
-                buf.extend_from_slice(&(days as i32).to_be_bytes());
-            }
-            (PgType::Timestamp { .. }, Value::DateTime(dt)) => timestamp(buf, dt)?,
-            (PgType::Timestamptz { .. }, Value::Timestamp(ts)) => timestamp(buf, &ts.naive_utc())?,
-            (PgType::Timestamptz { .. }, Value::DateTime(dt)) => timestamp(buf, dt)?,
-            (PgType::Interval { .. }, Value::Time(t)) => {
-                // interval_send: microseconds, then days, then months. All of a TIME goes
-                // in the microseconds so that -838:59:59 reads back as it was written.
-                buf.extend_from_slice(&t.micros().to_be_bytes());
-                buf.extend_from_slice(&0i32.to_be_bytes());
-                buf.extend_from_slice(&0i32.to_be_bytes());
-            }
-            (PgType::Jsonb, Value::Json(json)) => {
-                if json_has_nul_escape(json) {
-                    return Err(unsupported(
-                        "holds JSON with the character \\u0000, which PostgreSQL jsonb cannot hold",
-                    ));
-                }
-                buf.push(1); // jsonb's binary format version
-                text(buf, json)?;
-            }
-            (PgType::Bit(_), Value::Bit(bits)) => {
-                buf.extend_from_slice(&(bits.len() as i32).to_be_bytes());
-                buf.extend_from_slice(bits.as_bytes());
-            }
-            (PgType::Uuid, Value::Uuid(uuid)) => buf.extend_from_slice(&uuid.0),
-            (pg_type, value) => {
-                buf.truncate(length_at);
-                return Err(Error::new(
-                    ErrorKind::SchemaMismatch,
-                    format!(
-                        "a {} value cannot be written to a PostgreSQL {pg_type} column",
-                        kind_of(value)
-                    ),
-                ));
-            }
+        if let Err(error) = send(&mut self.buf, value, pg_type) {
+            self.buf.truncate(length_at);
+            return Err(error);
         }
         let length = (self.buf.len() - length_at - 4) as i32;
         self.buf[length_at..length_at + 4].copy_from_slice(&length.to_be_bytes());
@@ -160,6 +104,69 @@ impl CopyEncoder {
     fn null(&mut self) {
         self.buf.extend_from_slice(&(-1i32).to_be_bytes());
     }
+}
+
+/// Appends `value`, which is not NULL, in the binary send format of `pg_type`: what a
+/// `COPY` field or a bound parameter holds.
+pub(crate) fn send(buf: &mut Vec<u8>, value: &Value, pg_type: &PgType) -> Result<()> {
+    match (pg_type, value) {
+        (PgType::Bool, Value::Bool(b)) => buf.push(u8::from(*b)),
+        (PgType::Bool, Value::Int(n)) => buf.push(u8::from(*n != 0)),
+        (PgType::Int2, value) => buf.extend_from_slice(&(integer::<i16>(value)?).to_be_bytes()),
+        (PgType::Int4, value) => buf.extend_from_slice(&(integer::<i32>(value)?).to_be_bytes()),
+        (PgType::Int8, value) => buf.extend_from_slice(&(integer::<i64>(value)?).to_be_bytes()),
+        (PgType::Numeric(_), Value::Decimal(d)) => numeric(buf, d),
+        (PgType::Numeric(_), Value::UInt(n)) => numeric(buf, &Decimal::from(*n)),
+        (PgType::Numeric(_), Value::Int(n)) => numeric(buf, &Decimal::from(*n)),
+        (PgType::Float4, Value::Float(x)) => buf.extend_from_slice(&x.to_bits().to_be_bytes()),
+        (PgType::Float8, Value::Double(x)) => buf.extend_from_slice(&x.to_bits().to_be_bytes()),
+        (PgType::Float8, Value::Float(x)) => {
+            buf.extend_from_slice(&f64::from(*x).to_bits().to_be_bytes())
+        }
+        (PgType::VarChar(_) | PgType::Text, Value::Text(s) | Value::Enum(s)) => text(buf, s)?,
+        (PgType::Text, Value::Set(members)) => text(buf, &members.join(","))?,
+        (PgType::TextArray, Value::Set(members)) => text_array(buf, members)?,
+        (PgType::Bytea, Value::Bytes(bytes)) => buf.extend_from_slice(bytes),
+        (PgType::Bytea, Value::Geometry(g)) => to_ewkb(buf, g)?,
+        (PgType::Date, Value::Date(d)) => {
+            let days = (*d - pg_epoch().date()).num_days();
+            buf.extend_from_slice(&(days as i32).to_be_bytes());
+        }
+        (PgType::Timestamp { .. }, Value::DateTime(dt)) => timestamp(buf, dt)?,
+        (PgType::Timestamptz { .. }, Value::Timestamp(ts)) => timestamp(buf, &ts.naive_utc())?,
+        (PgType::Timestamptz { .. }, Value::DateTime(dt)) => timestamp(buf, dt)?,
+        (PgType::Interval { .. }, Value::Time(t)) => {
+            // interval_send: microseconds, then days, then months. All of a TIME goes
+            // in the microseconds so that -838:59:59 reads back as it was written.
+            buf.extend_from_slice(&t.micros().to_be_bytes());
+            buf.extend_from_slice(&0i32.to_be_bytes());
+            buf.extend_from_slice(&0i32.to_be_bytes());
+        }
+        (PgType::Jsonb, Value::Json(json)) => {
+            if json_has_nul_escape(json) {
+                return Err(unsupported(
+                    "holds JSON with the character \\u0000, which PostgreSQL jsonb cannot hold",
+                ));
+            }
+            buf.push(1); // jsonb's binary format version
+            text(buf, json)?;
+        }
+        (PgType::Bit(_), Value::Bit(bits)) => {
+            buf.extend_from_slice(&(bits.len() as i32).to_be_bytes());
+            buf.extend_from_slice(bits.as_bytes());
+        }
+        (PgType::Uuid, Value::Uuid(uuid)) => buf.extend_from_slice(&uuid.0),
+        (pg_type, value) => {
+            return Err(Error::new(
+                ErrorKind::SchemaMismatch,
+                format!(
+                    "a {} value cannot be written to a PostgreSQL {pg_type} column",
+                    kind_of(value)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// PostGIS's extended WKB: WKB with the SRID after the type word, flagged in it, so

@@ -48,15 +48,8 @@ pub async fn read_as_source(
         let SimpleQueryMessage::Row(row) = message else {
             continue;
         };
-        let values = source
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, column)| match row.get(i) {
-                None => Ok(Value::Null),
-                Some(text) => parse(column, text),
-            })
-            .collect::<Result<Row>>()
+        let fields = (0..source.columns.len()).map(|i| row.get(i));
+        let values = values_from_text(&source.columns, fields)
             .map_err(|e| e.with_table(source.name.clone()))?;
         rows.push(values);
     }
@@ -65,12 +58,66 @@ pub async fn read_as_source(
 
 /// The column as text that parses back exactly.
 fn select_expression(column: &str, pg_type: &PgType, source: &Column) -> String {
-    match (pg_type, &source.data_type) {
-        (PgType::Bytea, _) => format!("encode({column}, 'hex')"),
-        (PgType::Interval { .. }, _) => format!("(extract(epoch FROM {column}) * 1000000)::bigint"),
-        (PgType::TextArray, _) => format!("array_to_json({column})::text"),
-        _ => format!("{column}::text"),
+    let form = match (pg_type, &source.data_type) {
+        (PgType::Bytea, _) => TextForm::Hex,
+        (PgType::Interval { .. }, _) => TextForm::Micros,
+        (PgType::TextArray, _) => TextForm::JsonArray,
+        _ => TextForm::Plain,
+    };
+    form.select(column)
+}
+
+/// How a column is selected as text that [`values_from_text`] reads back exactly.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TextForm {
+    /// The type's own text.
+    Plain,
+    /// Bytes in hexadecimal.
+    Hex,
+    /// A time or an interval in microseconds.
+    Micros,
+    /// An array as a JSON array.
+    JsonArray,
+}
+
+impl TextForm {
+    /// `column` (SQL) as text.
+    pub(crate) fn select(self, column: &str) -> String {
+        match self {
+            TextForm::Plain => format!("{column}::text"),
+            TextForm::Hex => format!("encode({column}, 'hex')"),
+            TextForm::Micros => format!("(extract(epoch FROM {column}) * 1000000)::bigint::text"),
+            TextForm::JsonArray => format!("array_to_json({column})::text"),
+        }
     }
+}
+
+/// The values of a row selected in [`TextForm`]s, one text field (`None` for NULL) per
+/// column of `columns`.
+pub(crate) fn values_from_text<'t>(
+    columns: &[Column],
+    fields: impl IntoIterator<Item = Option<&'t str>>,
+) -> Result<Row> {
+    columns
+        .iter()
+        .zip(fields)
+        .map(|(column, field)| field.map_or(Ok(Value::Null), |text| parse(column, text)))
+        .collect()
+}
+
+/// The values of a row of a query that selects `columns` in [`TextForm`]s.
+pub(crate) fn values_from_query(columns: &[Column], row: &tokio_postgres::Row) -> Result<Row> {
+    let fields = (0..columns.len())
+        .map(|i| row.try_get::<_, Option<&str>>(i))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidData,
+                "a query that selects text returned another type",
+            )
+            .with_source(e)
+        })?;
+    values_from_text(columns, fields)
 }
 
 fn parse(column: &Column, text: &str) -> Result<Value> {
@@ -94,7 +141,12 @@ fn parse(column: &Column, text: &str) -> Result<Value> {
             .collect()
     };
     Ok(match &column.data_type {
-        DataType::Bool => Value::Bool(text == "t"),
+        // `boolean::text` says `true`; the output function alone says `t`.
+        DataType::Bool => Value::Bool(match text {
+            "t" | "true" => true,
+            "f" | "false" => false,
+            _ => return Err(invalid()),
+        }),
         DataType::Int {
             unsigned: false, ..
         } => Value::Int(text.parse().map_err(|_| invalid())?),

@@ -5,6 +5,7 @@
 //! knows one.
 
 mod copy;
+pub mod poll;
 mod source;
 mod stream;
 mod target;

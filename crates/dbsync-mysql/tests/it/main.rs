@@ -1,6 +1,7 @@
 //! dbsync-mysql against a real MariaDB from the testkit.
 
 mod binlog;
+mod poll;
 mod schema;
 mod snapshot;
 mod writer;

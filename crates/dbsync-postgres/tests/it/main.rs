@@ -1,3 +1,5 @@
 //! dbsync-postgres against a real PostgreSQL from the testkit.
 
+mod poll;
 mod schema;
+mod source;
