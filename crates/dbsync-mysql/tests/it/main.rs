@@ -3,3 +3,5 @@
 mod binlog;
 mod schema;
 mod snapshot;
+mod trigger_capture;
+mod triggers;
