@@ -253,3 +253,46 @@ async fn preflight_names_the_tables_without_triggers() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_log_marks_records_errors_and_purges_but_keeps_its_highest_id() {
+    let mariadb = dbsync_testkit::mariadb();
+    let database = mariadb.create_database("trg_log").unwrap();
+    mariadb.execute(Some(&database), TWO_TABLES).unwrap();
+    install(&database, &["item"]).await;
+    mariadb
+        .execute(
+            Some(&database),
+            "INSERT INTO item VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')",
+        )
+        .unwrap();
+    let mut conn = connect(&mariadb.url(&database)).await;
+    let log = AuditLog::new(&database);
+    assert_eq!(log.highest_id(&mut conn).await.unwrap(), 4);
+    log.record_error(&mut conn, "item", 2, 4, "no such luck")
+        .await
+        .unwrap();
+    log.record_error(&mut conn, "item", 3, 4, "still no luck")
+        .await
+        .unwrap();
+    assert_eq!(log.mark_synced(&mut conn, 2).await.unwrap(), 2);
+    assert_eq!(log.synced_id(&mut conn).await.unwrap(), 2);
+    // Nothing synced is old enough yet.
+    let week = std::time::Duration::from_secs(7 * 24 * 3600);
+    assert_eq!(log.purge(&mut conn, week).await.unwrap(), 0);
+    assert_eq!(log.mark_synced(&mut conn, 4).await.unwrap(), 2);
+    // All four are synced and old enough; the highest stays.
+    assert_eq!(
+        log.purge(&mut conn, std::time::Duration::ZERO)
+            .await
+            .unwrap(),
+        3
+    );
+    let rows: Vec<(u64, bool, u32, Option<String>)> = conn
+        .query(format!(
+            "SELECT id, synced, retry_count, error FROM `{database}`.sync_audit_log"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows, [(4, true, 2, Some("still no luck".to_owned()))]);
+}
