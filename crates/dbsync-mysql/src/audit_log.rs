@@ -6,6 +6,10 @@
 //! trip through JSON). `row_data` is for people reading the log. `created_at` and
 //! `synced_at` are UTC: the triggers run in their writers' sessions, whatever time
 //! zone those have.
+//!
+//! `synced` is one flag per entry, not per pair: the log has one consumer. Two pairs
+//! reading one source database by triggers would each mark and purge the other's
+//! entries; their retention must then exceed the slower one's lag.
 
 use std::time::Duration;
 

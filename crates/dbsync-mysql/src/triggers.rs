@@ -7,6 +7,12 @@
 //! the old key and an UPDATE of the new, so that capture removes the old row too.
 //! Triggers are named `dbsync_<table>_ai|au|ad`, so that `show` finds them among the
 //! application's own.
+//!
+//! Limits that come with triggers: the server does not fire them for the rows that a
+//! foreign key's `ON DELETE/UPDATE CASCADE` or `SET NULL` changes, for TRUNCATE, nor
+//! for rows a replica applies from row-format binlog events; those changes reach the
+//! target only through a verify and repair pass. After a change of a table's key, its
+//! triggers must be removed and installed again.
 
 use std::collections::BTreeMap;
 use std::fmt;

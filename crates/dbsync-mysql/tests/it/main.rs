@@ -4,4 +4,6 @@ mod binlog;
 mod poll;
 mod schema;
 mod snapshot;
+mod trigger_capture;
+mod triggers;
 mod writer;
