@@ -34,10 +34,10 @@ pub mod session;
 pub mod snapshot;
 pub mod source;
 mod sql;
-pub mod trigger_capture;
-pub mod triggers;
 pub mod target_table;
 pub mod target_type;
+pub mod trigger_capture;
+pub mod triggers;
 pub mod types;
 pub mod writer;
 

@@ -375,8 +375,10 @@ impl PairSync {
 /// The (source, capture, target) paths this version runs.
 const BUILT_PATHS: &[(Engine, Capture, Engine)] = &[
     (Engine::MySql, Capture::Binlog, Engine::PostgreSql),
+    (Engine::MySql, Capture::Binlog, Engine::MySql),
     (Engine::MySql, Capture::Binlog, Engine::Sqlite),
     (Engine::MySql, Capture::Triggers, Engine::PostgreSql),
+    (Engine::MySql, Capture::Triggers, Engine::MySql),
     (Engine::MySql, Capture::Triggers, Engine::Sqlite),
 ];
 

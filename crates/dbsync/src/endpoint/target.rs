@@ -7,13 +7,14 @@ use dbsync_core::pipeline::Target;
 use dbsync_core::{ChangeBatch, Checkpoint, Error, ErrorKind, Result, Row, TableName, TableSchema};
 use dbsync_postgres::target_type::MappingOptions;
 
-use crate::connection::postgres_config;
+use crate::connection::{mysql_options, postgres_config};
 
-/// Writers differ much in size; the large one is boxed so that a lane of the copy
+/// Writers differ much in size; the large ones are boxed so that a lane of the copy
 /// does not carry the largest's size whatever its engine.
 #[derive(Debug)]
 pub(crate) enum AnyTarget {
     Postgres(Box<dbsync_postgres::writer::Writer>),
+    Mysql(Box<dbsync_mysql::writer::Writer>),
     Sqlite(dbsync_sqlite::writer::Writer),
 }
 
@@ -37,6 +38,11 @@ impl AnyTarget {
                 .await?;
                 Ok(AnyTarget::Postgres(Box::new(writer)))
             }
+            Engine::MySql => {
+                let writer =
+                    dbsync_mysql::writer::Writer::connect(mysql_options(url), name).await?;
+                Ok(AnyTarget::Mysql(Box::new(writer)))
+            }
             Engine::Sqlite => {
                 let options = dbsync_sqlite::target_type::MappingOptions::new(
                     pair.zero_date,
@@ -52,10 +58,6 @@ impl AnyTarget {
                 let writer = dbsync_sqlite::writer::Writer::open(path, name, options).await?;
                 Ok(AnyTarget::Sqlite(writer))
             }
-            engine => Err(Error::new(
-                ErrorKind::Config,
-                format!("this version of dbsync cannot write to {engine} yet"),
-            )),
         }
     }
 
@@ -63,8 +65,9 @@ impl AnyTarget {
     pub(crate) async fn check(&mut self) -> Result<()> {
         match self {
             AnyTarget::Postgres(writer) => writer.check().await,
-            // Opening the file checked that it can be written.
-            AnyTarget::Sqlite(_) => Ok(()),
+            // Connecting checked what the writer needs (the database, `local_infile`);
+            // opening the file checked that it can be written.
+            AnyTarget::Mysql(_) | AnyTarget::Sqlite(_) => Ok(()),
         }
     }
 
@@ -72,6 +75,7 @@ impl AnyTarget {
     pub(crate) fn rename(&mut self, source: &str, target: &str) {
         match self {
             AnyTarget::Postgres(writer) => writer.rename(source, target),
+            AnyTarget::Mysql(writer) => writer.rename(source, target),
             AnyTarget::Sqlite(writer) => writer.rename(source, target),
         }
     }
@@ -81,6 +85,7 @@ impl AnyTarget {
     pub(crate) fn plan_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
         match self {
             AnyTarget::Postgres(writer) => writer.plan_table(source).map(drop),
+            AnyTarget::Mysql(writer) => writer.plan_table(source).map(drop),
             AnyTarget::Sqlite(writer) => writer.plan_table(source).map(drop),
         }
     }
@@ -90,6 +95,7 @@ impl Target for AnyTarget {
     async fn prepare_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
         match self {
             AnyTarget::Postgres(writer) => writer.prepare_table(source).await,
+            AnyTarget::Mysql(writer) => writer.prepare_table(source).await,
             AnyTarget::Sqlite(writer) => writer.prepare_table(source).await,
         }
     }
@@ -97,6 +103,7 @@ impl Target for AnyTarget {
     async fn checkpoints(&mut self) -> Result<Vec<(TableName, Checkpoint)>> {
         match self {
             AnyTarget::Postgres(writer) => writer.checkpoints().await,
+            AnyTarget::Mysql(writer) => writer.checkpoints().await,
             AnyTarget::Sqlite(writer) => writer.checkpoints().await,
         }
     }
@@ -109,6 +116,7 @@ impl Target for AnyTarget {
     ) -> Result<()> {
         match self {
             AnyTarget::Postgres(writer) => writer.write_chunk(table, rows, checkpoint).await,
+            AnyTarget::Mysql(writer) => writer.write_chunk(table, rows, checkpoint).await,
             AnyTarget::Sqlite(writer) => writer.write_chunk(table, rows, checkpoint).await,
         }
     }
@@ -120,6 +128,7 @@ impl Target for AnyTarget {
     ) -> Result<()> {
         match self {
             AnyTarget::Postgres(writer) => writer.apply(batch, checkpoints).await,
+            AnyTarget::Mysql(writer) => writer.apply(batch, checkpoints).await,
             AnyTarget::Sqlite(writer) => writer.apply(batch, checkpoints).await,
         }
     }

@@ -278,6 +278,7 @@ impl Sandbox {
 /// The target of a pair in the tests of every target engine.
 pub(crate) enum Replica {
     Postgres { database: String },
+    Mysql { database: String },
     Sqlite { path: PathBuf },
 }
 
@@ -285,6 +286,15 @@ impl Replica {
     pub(crate) fn postgres(hint: &str) -> Replica {
         Replica::Postgres {
             database: dbsync_testkit::postgres().create_database(hint).unwrap(),
+        }
+    }
+
+    /// A database on the testkit's second MariaDB.
+    pub(crate) fn mysql(hint: &str) -> Replica {
+        Replica::Mysql {
+            database: dbsync_testkit::mariadb_target()
+                .create_database(hint)
+                .unwrap(),
         }
     }
 
@@ -298,6 +308,7 @@ impl Replica {
     pub(crate) fn url(&self) -> String {
         match self {
             Replica::Postgres { database } => dbsync_testkit::postgres().url(database),
+            Replica::Mysql { database } => dbsync_testkit::mariadb_target().url(database),
             Replica::Sqlite { path } => format!("sqlite://{}", path.display()),
         }
     }
@@ -327,6 +338,20 @@ impl Replica {
                 dbsync_postgres::reader::read_as_source(&client, &target, table)
                     .await
                     .unwrap()
+            }
+            Replica::Mysql { database } => {
+                // The same reader as the source's, on the target's table.
+                let mut target = TableSchema::clone(table);
+                target.name.schema = database.clone();
+                target.name.name = name.to_owned();
+                let opts = dbsync_mysql::session::options_from_url(
+                    &dbsync_testkit::mariadb_target().url(database),
+                )
+                .unwrap();
+                let mut conn = dbsync_mysql::session::connect(opts, "the test target")
+                    .await
+                    .unwrap();
+                read_source(&mut conn, &Arc::new(target)).await
             }
             Replica::Sqlite { path } => {
                 let target = dbsync_sqlite::target_table::TargetTable::plan(

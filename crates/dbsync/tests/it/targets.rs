@@ -86,3 +86,8 @@ async fn sakila_into_sqlite_converges_through_the_copy_and_under_writes() {
 async fn sakila_into_postgres_with_a_prefix_converges_under_writes() {
     sakila_converges_under_writes("pgprefix", |_| Replica::postgres("pgprefix")).await;
 }
+
+#[tokio::test]
+async fn sakila_into_mysql_converges_through_the_copy_and_under_writes() {
+    sakila_converges_under_writes("mysql", |_| Replica::mysql("replica")).await;
+}
