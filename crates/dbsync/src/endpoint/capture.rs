@@ -14,9 +14,10 @@ pub(crate) enum AnyCapture {
     Triggers(TriggerCapture),
 }
 
+/// One per pair, so the large variant is boxed at no cost.
 #[derive(Debug)]
 pub(crate) enum AnyStream {
-    Binlog(BinlogChanges),
+    Binlog(Box<BinlogChanges>),
     Triggers(TriggerChanges),
 }
 
@@ -36,9 +37,10 @@ impl Capture for AnyCapture {
 
     async fn stream(&mut self, tables: Vec<Arc<TableSchema>>, from: Position) -> Result<AnyStream> {
         match self {
-            AnyCapture::Binlog(capture) => {
-                capture.stream(tables, from).await.map(AnyStream::Binlog)
-            }
+            AnyCapture::Binlog(capture) => capture
+                .stream(tables, from)
+                .await
+                .map(|stream| AnyStream::Binlog(Box::new(stream))),
             AnyCapture::Triggers(capture) => {
                 capture.stream(tables, from).await.map(AnyStream::Triggers)
             }
