@@ -14,11 +14,12 @@ pub(crate) enum AnyCapture {
     Triggers(TriggerCapture),
 }
 
-/// One per pair, so the large variant is boxed at no cost.
+/// Streams are large and differ in size; there are a few per pair, so they are boxed
+/// at no cost.
 #[derive(Debug)]
 pub(crate) enum AnyStream {
     Binlog(Box<BinlogChanges>),
-    Triggers(TriggerChanges),
+    Triggers(Box<TriggerChanges>),
 }
 
 impl Capture for AnyCapture {
@@ -41,9 +42,10 @@ impl Capture for AnyCapture {
                 .stream(tables, from)
                 .await
                 .map(|stream| AnyStream::Binlog(Box::new(stream))),
-            AnyCapture::Triggers(capture) => {
-                capture.stream(tables, from).await.map(AnyStream::Triggers)
-            }
+            AnyCapture::Triggers(capture) => capture
+                .stream(tables, from)
+                .await
+                .map(|stream| AnyStream::Triggers(Box::new(stream))),
         }
     }
 }
