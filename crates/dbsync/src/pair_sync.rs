@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dbsync_config::{Backoff, Capture, Config, ConnectionUrl, Engine, Pair, Retry};
+use dbsync_core::pipeline::poll::{PollColumns, PollReader, PollStream, PollTable, poll_tables};
 use dbsync_core::pipeline::{
-    BatchLimits, Capture as _, CopyOptions, Target as _, copy_tables, earliest_position,
+    self, BatchLimits, Capture as _, CopyOptions, Target as _, copy_tables, earliest_position,
     stream_changes,
 };
 use dbsync_core::{
@@ -16,10 +17,12 @@ use dbsync_core::{
 };
 use dbsync_mysql::binlog::BinlogConfig;
 use dbsync_mysql::capture::BinlogCapture;
+use dbsync_mysql::poll::MysqlPollSource;
 use dbsync_mysql::trigger_capture::{TriggerCapture, TriggerCaptureConfig};
+use dbsync_postgres::poll::PgPollSource;
 use tokio::sync::watch;
 
-use crate::connection::mysql_options;
+use crate::connection::{mysql_options, postgres_config};
 use crate::endpoint::{AnyCapture, AnySource, AnyTarget};
 use crate::failure::{Exit, Failure};
 
@@ -108,12 +111,12 @@ impl PairSync {
     pub(crate) async fn run(&self, until: Until, stop: watch::Receiver<bool>) -> Result<()> {
         let mut failures = 0u32;
         let mut checkpoints = HashMap::new();
-        let mut goal = None;
+        let mut goals = Goals::default();
         loop {
             let before = checkpoints.clone();
             let started = Instant::now();
             let error = match self
-                .attempt(until, stop.clone(), &mut checkpoints, &mut goal)
+                .attempt(until, stop.clone(), &mut checkpoints, &mut goals)
                 .await
             {
                 Ok(()) => return Ok(()),
@@ -138,23 +141,85 @@ impl PairSync {
         }
     }
 
-    /// One attempt: connect, check, copy what is not copied yet, then stream. The
-    /// checkpoints are read from the target afresh into `checkpoints`, which follows
-    /// the attempt's progress; `goal` is where a `--once` run ends, fixed by the first
-    /// attempt that gets that far.
+    /// One attempt: connect, check, copy what is not copied yet, then follow the
+    /// source. The checkpoints are read from the target afresh into `checkpoints`,
+    /// which follows the attempt's progress; `goals` are where a `--once` run ends,
+    /// fixed by the first attempt that gets that far.
     async fn attempt(
         &self,
         until: Until,
         mut stop: watch::Receiver<bool>,
         checkpoints: &mut HashMap<TableName, Checkpoint>,
-        goal: &mut Option<Position>,
+        goals: &mut Goals,
     ) -> Result<()> {
         // Until the stream runs, a stop drops the work in flight: every chunk is
         // committed with its checkpoint, so nothing is lost but the chunk.
         let Some(started) = unless_stopped(&mut stop, self.connect(checkpoints)).await else {
             return Ok(());
         };
-        let (source, target, tables) = started?;
+        let (source, target, tables, capture) = started?;
+        match capture {
+            PairCapture::Stream(mut capture) => {
+                let copied = self.copy(source, target, &tables, &mut capture, checkpoints);
+                let Some(target) = unless_stopped(&mut stop, copied).await else {
+                    return Ok(());
+                };
+                self.stream(
+                    &mut capture,
+                    target?,
+                    tables,
+                    until,
+                    checkpoints,
+                    goals,
+                    stop,
+                )
+                .await
+            }
+            PairCapture::MysqlPoll(mut capture) => {
+                let copied = self.copy(source, target, &tables, &mut *capture, checkpoints);
+                let Some(target) = unless_stopped(&mut stop, copied).await else {
+                    return Ok(());
+                };
+                self.poll(
+                    &mut *capture,
+                    target?,
+                    &tables,
+                    until,
+                    checkpoints,
+                    goals,
+                    stop,
+                )
+                .await
+            }
+            PairCapture::PostgresPoll(mut capture) => {
+                let copied = self.copy(source, target, &tables, &mut *capture, checkpoints);
+                let Some(target) = unless_stopped(&mut stop, copied).await else {
+                    return Ok(());
+                };
+                self.poll(
+                    &mut *capture,
+                    target?,
+                    &tables,
+                    until,
+                    checkpoints,
+                    goals,
+                    stop,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Copies what is not copied yet, each new table starting its checkpoint where
+    /// `capture` says; gives back a target connection for what follows.
+    async fn copy<C: pipeline::Capture>(
+        &self,
+        source: AnySource,
+        target: AnyTarget,
+        tables: &[Arc<TableSchema>],
+        capture: &mut C,
+        checkpoints: &mut HashMap<TableName, Checkpoint>,
+    ) -> Result<AnyTarget> {
         // One lane per table still to copy, up to `workers`: each lane is a source
         // and a target connection copying one table at a time.
         let pending = tables
@@ -172,55 +237,88 @@ impl PairSync {
         let mut lanes = vec![(source, target)];
         for _ in 1..pending.min(self.workers) {
             let source = AnySource::connect(&self.source).await?;
-            lanes.push((source, self.open_target(&tables).await?));
+            lanes.push((source, self.open_target(tables).await?));
         }
-        let mut capture = self.open_capture()?;
-        let copy = copy_tables(
-            lanes,
-            &mut capture,
-            &tables,
-            checkpoints,
-            CopyOptions::default(),
-        );
-        let Some(copied) = unless_stopped(&mut stop, copy).await else {
-            return Ok(());
-        };
-        let Some((source, mut target)) = copied?.pop() else {
-            return Err(Error::new(
-                ErrorKind::Io,
-                "the copy gave no connection back",
-            ));
-        };
-        drop(source);
-        if until == Until::CaughtUp && goal.is_none() {
+        let mut lanes =
+            copy_tables(lanes, capture, tables, checkpoints, CopyOptions::default()).await?;
+        lanes
+            .pop()
+            .map(|(_, target)| target)
+            .ok_or_else(|| Error::new(ErrorKind::Io, "the copy gave no connection back"))
+    }
+
+    /// Follows one stream of every table's changes until caught up or stopped.
+    #[allow(clippy::too_many_arguments)]
+    async fn stream(
+        &self,
+        capture: &mut AnyCapture,
+        mut target: AnyTarget,
+        tables: Vec<Arc<TableSchema>>,
+        until: Until,
+        checkpoints: &mut HashMap<TableName, Checkpoint>,
+        goals: &mut Goals,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<()> {
+        if until == Until::CaughtUp && goals.stream.is_none() {
             let none = HashMap::new();
             let now = capture.start_position(&tables[0], &none);
             let Some(position) = unless_stopped(&mut stop, now).await else {
                 return Ok(());
             };
-            *goal = Some(position?);
+            goals.stream = Some(position?);
         }
-
         let from = earliest(checkpoints)?;
         let Some(stream) = unless_stopped(&mut stop, capture.stream(tables, from)).await else {
             return Ok(());
         };
-        let mut stream = stream?;
-        let limits = BatchLimits {
-            // batch_size counts the source rows of one target transaction.
-            max_changes: self.pair.batch_size.max(1) as usize,
-            ..BatchLimits::default()
-        };
         stream_changes(
-            &mut stream,
+            &mut stream?,
             &mut target,
             checkpoints,
-            limits,
-            goal.clone(),
+            self.limits(),
+            goals.stream.clone(),
             stopped(&mut stop),
         )
         .await?;
         Ok(())
+    }
+
+    /// Polls every table on its own until each has caught up or stopped.
+    #[allow(clippy::too_many_arguments)]
+    async fn poll<C, R>(
+        &self,
+        capture: &mut C,
+        mut target: AnyTarget,
+        tables: &[Arc<TableSchema>],
+        until: Until,
+        checkpoints: &mut HashMap<TableName, Checkpoint>,
+        goals: &mut Goals,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<()>
+    where
+        C: pipeline::Capture<Stream = PollStream<R>>,
+        R: PollReader,
+    {
+        let goals = (until == Until::CaughtUp).then_some(&mut goals.polled);
+        poll_tables(
+            capture,
+            &mut target,
+            tables,
+            checkpoints,
+            self.limits(),
+            goals,
+            stopped(&mut stop),
+        )
+        .await?;
+        Ok(())
+    }
+
+    fn limits(&self) -> BatchLimits {
+        BatchLimits {
+            // batch_size counts the source rows of one target transaction.
+            max_changes: self.pair.batch_size.max(1) as usize,
+            ..BatchLimits::default()
+        }
     }
 
     /// A connection to the target that writes `tables`, renamed as the pair says, with
@@ -237,46 +335,84 @@ impl PairSync {
         Ok(target)
     }
 
-    fn open_capture(&self) -> Result<AnyCapture> {
-        match self.capture {
-            Capture::Binlog => Ok(AnyCapture::Binlog(BinlogCapture::new(
-                mysql_options(&self.source),
-                self.binlog_config(),
-                Duration::from_millis(20),
+    /// The pair's capture for `tables`; polling checks here that each table has the
+    /// columns it polls by.
+    fn open_capture(&self, tables: &[Arc<TableSchema>]) -> Result<PairCapture> {
+        match (self.capture, self.source.engine()) {
+            (Capture::Binlog, _) => {
+                Ok(PairCapture::Stream(AnyCapture::Binlog(BinlogCapture::new(
+                    mysql_options(&self.source),
+                    self.binlog_config(),
+                    Duration::from_millis(20),
+                ))))
+            }
+            (Capture::Triggers, _) => Ok(PairCapture::Stream(AnyCapture::Triggers(
+                TriggerCapture::new(
+                    mysql_options(&self.source),
+                    TriggerCaptureConfig {
+                        batch_size: self.pair.batch_size.max(1) as usize,
+                        ..TriggerCaptureConfig::default()
+                    },
+                ),
             ))),
-            Capture::Triggers => Ok(AnyCapture::Triggers(TriggerCapture::new(
-                mysql_options(&self.source),
-                TriggerCaptureConfig {
-                    batch_size: self.pair.batch_size.max(1) as usize,
-                    ..TriggerCaptureConfig::default()
-                },
+            (Capture::Poll, Engine::MySql) => Ok(PairCapture::MysqlPoll(Box::new(
+                dbsync_mysql::poll::PollCapture::new(
+                    MysqlPollSource::new(mysql_options(&self.source)),
+                    self.poll_tables(tables)?,
+                ),
             ))),
-            other => Err(Error::new(
+            (Capture::Poll, Engine::PostgreSql) => Ok(PairCapture::PostgresPoll(Box::new(
+                dbsync_postgres::poll::PollCapture::new(
+                    PgPollSource::new(postgres_config(&self.source)),
+                    self.poll_tables(tables)?,
+                ),
+            ))),
+            (other, _) => Err(Error::new(
                 ErrorKind::Config,
                 format!(
-                    "this version of dbsync cannot capture changes by {}",
-                    other.as_str()
+                    "this version of dbsync cannot capture changes by {} from {}",
+                    other.as_str(),
+                    self.source.engine()
                 ),
             )),
         }
     }
 
-    /// Connects to both sides, checks them, plans and prepares the target tables, and
-    /// reads the checkpoints into `checkpoints`.
+    /// How each of `tables` is polled, from its `timestamp_column`, `id_column` and
+    /// `poll_interval`.
+    fn poll_tables(&self, tables: &[Arc<TableSchema>]) -> Result<HashMap<TableName, PollTable>> {
+        let mut polled = HashMap::new();
+        for table in tables {
+            let selection = self.pair.selects(&table.name.name);
+            let options = selection.as_ref().and_then(|s| s.options());
+            let columns = PollColumns::choose(
+                table,
+                options.and_then(|o| o.timestamp_column.as_deref()),
+                options.and_then(|o| o.id_column.as_deref()),
+            )?;
+            let interval = selection.map_or(self.pair.poll_interval, |s| s.poll_interval());
+            polled.insert(table.name.clone(), PollTable::new(columns, interval));
+        }
+        Ok(polled)
+    }
+
+    /// Connects to both sides, checks them, opens the capture, plans and prepares the
+    /// target tables, and reads the checkpoints into `checkpoints`.
     async fn connect(
         &self,
         checkpoints: &mut HashMap<TableName, Checkpoint>,
-    ) -> Result<(AnySource, AnyTarget, Vec<Arc<TableSchema>>)> {
+    ) -> Result<(AnySource, AnyTarget, Vec<Arc<TableSchema>>, PairCapture)> {
         let database = self.source_database();
         let mut source = AnySource::connect(&self.source).await?;
         let tables = self.source_tables(&mut source, &database).await?;
+        let capture = self.open_capture(&tables)?;
         let mut target = self.open_target(&tables).await?;
         target.check().await?;
         for table in &tables {
             target.prepare_table(table).await?;
         }
         *checkpoints = target.checkpoints().await?.into_iter().collect();
-        Ok((source, target, tables))
+        Ok((source, target, tables, capture))
     }
 
     /// Checks the source for the pair's capture and reads the tables the pair selects.
@@ -372,6 +508,22 @@ impl PairSync {
     }
 }
 
+/// Where a `--once` run ends: the position of the pair's one stream, or each polled
+/// table's own.
+#[derive(Debug, Default)]
+struct Goals {
+    stream: Option<Position>,
+    polled: HashMap<TableName, Position>,
+}
+
+/// The pair's capture for one attempt: one stream for every table, or each table
+/// polled on its own (the poll captures of each engine are types of their own).
+enum PairCapture {
+    Stream(AnyCapture),
+    MysqlPoll(Box<dbsync_mysql::poll::PollCapture>),
+    PostgresPoll(Box<dbsync_postgres::poll::PollCapture>),
+}
+
 /// The (source, capture, target) paths this version runs.
 const BUILT_PATHS: &[(Engine, Capture, Engine)] = &[
     (Engine::MySql, Capture::Binlog, Engine::PostgreSql),
@@ -380,6 +532,12 @@ const BUILT_PATHS: &[(Engine, Capture, Engine)] = &[
     (Engine::MySql, Capture::Triggers, Engine::PostgreSql),
     (Engine::MySql, Capture::Triggers, Engine::MySql),
     (Engine::MySql, Capture::Triggers, Engine::Sqlite),
+    (Engine::MySql, Capture::Poll, Engine::PostgreSql),
+    (Engine::MySql, Capture::Poll, Engine::MySql),
+    (Engine::MySql, Capture::Poll, Engine::Sqlite),
+    (Engine::PostgreSql, Capture::Poll, Engine::PostgreSql),
+    (Engine::PostgreSql, Capture::Poll, Engine::MySql),
+    (Engine::PostgreSql, Capture::Poll, Engine::Sqlite),
 ];
 
 fn built_paths() -> String {

@@ -6,12 +6,17 @@ use dbsync_config::{Capture, ConnectionUrl, Engine};
 use dbsync_core::pipeline::Source;
 use dbsync_core::{Error, ErrorKind, Result, Row, TableSchema, Value};
 use dbsync_mysql::source::MysqlSource;
+use dbsync_postgres::source::PgSource;
 
-use crate::connection::mysql_options;
+use crate::connection::{mysql_options, postgres_config};
+
+/// PostgreSQL tables sync from this schema.
+const POSTGRES_SOURCE_SCHEMA: &str = "public";
 
 #[derive(Debug)]
 pub(crate) enum AnySource {
     Mysql(MysqlSource),
+    Postgres(PgSource),
 }
 
 impl AnySource {
@@ -19,6 +24,9 @@ impl AnySource {
         match url.engine() {
             Engine::MySql => Ok(AnySource::Mysql(
                 MysqlSource::connect(mysql_options(url)).await?,
+            )),
+            Engine::PostgreSql => Ok(AnySource::Postgres(
+                PgSource::connect(&postgres_config(url)).await?,
             )),
             engine => Err(Error::new(
                 ErrorKind::Config,
@@ -44,6 +52,8 @@ impl AnySource {
                 dbsync_mysql::preflight::check_trigger_source(source.conn(), database, tables, pair)
                     .await
             }
+            // Polling reads the tables, as the copy does: the copy's reads check it.
+            (_, Capture::Poll) => Ok(()),
             (_, capture) => Err(Error::new(
                 ErrorKind::Config,
                 format!(
@@ -58,16 +68,21 @@ impl AnySource {
     pub(crate) fn mysql_conn(&mut self) -> Option<&mut mysql_async::Conn> {
         match self {
             AnySource::Mysql(source) => Some(source.conn()),
+            AnySource::Postgres(_) => None,
         }
     }
 
-    /// Every table of `database` but dbsync's own (the trigger audit log).
+    /// Every table of `database` but dbsync's own (the trigger audit log); of a
+    /// PostgreSQL database, those of its `public` schema.
     pub(crate) async fn read_tables(&mut self, database: &str) -> Result<Vec<TableSchema>> {
         match self {
             AnySource::Mysql(source) => {
                 let mut tables = dbsync_mysql::schema::read_tables(source.conn(), database).await?;
                 tables.retain(|t| t.name.name != dbsync_mysql::audit_log::AUDIT_LOG);
                 Ok(tables)
+            }
+            AnySource::Postgres(source) => {
+                dbsync_postgres::schema::read_tables(source.client(), POSTGRES_SOURCE_SCHEMA).await
             }
         }
     }
@@ -77,6 +92,7 @@ impl Source for AnySource {
     async fn estimated_rows(&mut self, table: &TableSchema) -> Result<Option<u64>> {
         match self {
             AnySource::Mysql(source) => source.estimated_rows(table).await,
+            AnySource::Postgres(source) => source.estimated_rows(table).await,
         }
     }
 
@@ -88,6 +104,7 @@ impl Source for AnySource {
     ) -> Result<Vec<Row>> {
         match self {
             AnySource::Mysql(source) => source.read_chunk(table, after, limit).await,
+            AnySource::Postgres(source) => source.read_chunk(table, after, limit).await,
         }
     }
 }

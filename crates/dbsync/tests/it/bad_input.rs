@@ -5,14 +5,21 @@ use std::process::Output;
 
 use dbsync_testkit::{REPLICATION_PASSWORD, REPLICATION_USER};
 
+use mysql_async::prelude::Queryable;
+
 use crate::support::{Sandbox, run};
 
 /// Runs `run --once` with `yaml` as the whole configuration and returns the output,
 /// after checking that it failed as the contract says: exit 2, one line on stderr
 /// that starts with `error: `, nothing on stdout, and no table on the target.
 async fn refused(sandbox: &Sandbox, yaml: &str) -> String {
+    refused_to(sandbox, yaml, &["run", "--once"]).await
+}
+
+/// [`refused`] for the command `args`.
+async fn refused_to(sandbox: &Sandbox, yaml: &str, args: &[&str]) -> String {
     std::fs::write(&sandbox.config, yaml).unwrap();
-    let output = run(&sandbox.config, &["run", "--once"]);
+    let output = run(&sandbox.config, args);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
     assert_eq!(stderr.lines().count(), 1, "one sentence:\n{stderr}");
@@ -164,4 +171,78 @@ async fn unknown_config_key() {
         message.contains("batch_size"),
         "lists the allowed keys: {message}"
     );
+}
+
+#[tokio::test]
+async fn triggers_install_without_the_trigger_privilege() {
+    // A server without a binlog: with one, MariaDB would also ask for SUPER.
+    let server = dbsync_testkit::mariadb_without_binlog();
+    let database = server.create_database("notrigger").unwrap();
+    let user = format!("u_{database}");
+    server
+        .execute(
+            Some(&database),
+            &format!(
+                "CREATE TABLE a (id INT PRIMARY KEY, v INT); CREATE TABLE b (id INT PRIMARY KEY);
+                 CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'pw';
+                 GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX ON `{database}`.* TO '{user}'@'127.0.0.1';"
+            ),
+        )
+        .unwrap();
+    let sandbox = Sandbox::new("notrigger");
+    let yaml = config(&sandbox, &source_url(server.port(), &user, "pw", &database)).replace(
+        "p: { source: src, target: dst }",
+        "p: { source: src, target: dst, capture: triggers }",
+    );
+    let message = refused_to(&sandbox, &yaml, &["triggers", "install", "p"]).await;
+    assert!(message.contains("TRIGGER privilege"), "{message}");
+    assert!(message.contains("GRANT TRIGGER"), "says the fix: {message}");
+    // Nothing half-installed: no trigger, no audit log.
+    let opts = dbsync_mysql::session::options_from_url(&server.url(&database)).unwrap();
+    let mut conn = dbsync_mysql::session::connect(opts, "the test")
+        .await
+        .unwrap();
+    let left: Option<(i64, i64)> = conn
+        .exec_first(
+            "SELECT (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?),
+                    (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'sync_audit_log')",
+            (&database, &database),
+        )
+        .await
+        .unwrap();
+    assert_eq!(left, Some((0, 0)), "triggers and audit tables left behind");
+}
+
+#[tokio::test]
+async fn poll_table_without_the_named_column() {
+    let sandbox = Sandbox::new("pollcolumn");
+    sandbox.source_sql("CREATE TABLE orders (id INT PRIMARY KEY, total INT)");
+    let yaml = config(&sandbox, &dbsync_testkit::mariadb().url(&sandbox.source)).replace(
+        "p: { source: src, target: dst }",
+        "p: { source: src, target: dst, capture: poll, tables: [{ name: orders, timestamp_column: modified_at }] }",
+    );
+    let message = refused(&sandbox, &yaml).await;
+    assert!(
+        message.contains("modified_at"),
+        "names the column: {message}"
+    );
+    assert!(message.contains("orders"), "names the table: {message}");
+}
+
+#[tokio::test]
+async fn sqlite_target_that_cannot_be_written() {
+    let sandbox = Sandbox::new("sqliteunwritable");
+    sandbox.source_sql("CREATE TABLE t (id INT PRIMARY KEY)");
+    let missing = sandbox.dir().join("no-such-directory");
+    let yaml = format!(
+        "connections:\n  src: {{ url: \"{}\" }}\n  dst: {{ url: \"sqlite://{}/edge.sqlite\" }}\npairs:\n  p: {{ source: src, target: dst }}\n",
+        dbsync_testkit::mariadb().replication_url(&sandbox.source),
+        missing.display()
+    );
+    let message = refused(&sandbox, &yaml).await;
+    assert!(
+        message.contains("no-such-directory"),
+        "names the path: {message}"
+    );
+    assert!(!missing.exists(), "nothing is created");
 }

@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod connection_test;
 mod demo;
+mod poll_capture;
 mod recovery;
 mod support;
 mod sync_pair;

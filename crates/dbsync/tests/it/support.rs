@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dbsync_config::{IdentifierCase, ZeroDatePolicy};
+use dbsync_core::pipeline::Source as _;
 use dbsync_core::{Row, TableSchema, Value};
 use dbsync_mysql::snapshot::ChunkReader;
 use dbsync_postgres::target_table::TargetTable;
@@ -370,20 +371,80 @@ impl Replica {
         rows
     }
 
-    /// Whether every table of source database `source` equals its target table (named
-    /// `prefix` + its name); the first difference otherwise.
+    /// Whether every table of MySQL source database `source` equals its target table
+    /// (named `prefix` + its name); the first difference otherwise.
     pub(crate) async fn compare(&self, source: &str, prefix: &str) -> Result<(), String> {
         let mut conn = source_conn(source).await;
         let tables = dbsync_mysql::schema::read_tables(&mut conn, source)
             .await
             .unwrap();
+        let mut sides = Vec::new();
         for table in tables.into_iter().filter(is_synced) {
             let table = Arc::new(table);
-            let mut expected: Vec<Row> = read_source(&mut conn, &table)
-                .await
-                .iter()
-                .map(normalize)
-                .collect();
+            let rows = read_source(&mut conn, &table).await;
+            sides.push((table, rows));
+        }
+        self.compare_rows(sides, prefix).await
+    }
+
+    /// Whether tables `names` of PostgreSQL source database `source` equal their
+    /// target tables (named `prefix` + their name); the first difference otherwise.
+    pub(crate) async fn compare_postgres(
+        &self,
+        source: &str,
+        names: &[&str],
+        prefix: &str,
+    ) -> Result<(), String> {
+        let config: tokio_postgres::Config =
+            dbsync_testkit::postgres().url(source).parse().unwrap();
+        let mut reader = dbsync_postgres::source::PgSource::connect(&config)
+            .await
+            .unwrap();
+        let tables = dbsync_postgres::schema::read_tables(reader.client(), "public")
+            .await
+            .unwrap();
+        let mut sides = Vec::new();
+        for table in tables
+            .into_iter()
+            .filter(|t| names.contains(&t.name.name.as_str()))
+        {
+            let table = Arc::new(table);
+            let mut rows = Vec::new();
+            let mut after: Option<Vec<Value>> = None;
+            loop {
+                let chunk = reader
+                    .read_chunk(&table, after.as_deref(), 10_000)
+                    .await
+                    .unwrap();
+                let done = chunk.len() < 10_000;
+                after = chunk.last().map(|row| {
+                    table
+                        .primary_key
+                        .iter()
+                        .map(|k| {
+                            row[table.columns.iter().position(|c| &c.name == k).unwrap()].clone()
+                        })
+                        .collect()
+                });
+                rows.extend(chunk);
+                if done {
+                    break;
+                }
+            }
+            sides.push((table, rows));
+        }
+        assert_eq!(sides.len(), names.len(), "the source has tables {names:?}");
+        self.compare_rows(sides, prefix).await
+    }
+
+    /// Whether each source table, given with its rows, equals its target table.
+    async fn compare_rows(
+        &self,
+        sides: Vec<(Arc<TableSchema>, Vec<Row>)>,
+        prefix: &str,
+    ) -> Result<(), String> {
+        for (table, rows) in sides {
+            let mut expected: Vec<Row> = rows.iter().map(normalize).collect();
             sort_rows(&mut expected);
             let actual = self
                 .rows(&table, &format!("{prefix}{}", table.name.name))
