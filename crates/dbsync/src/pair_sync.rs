@@ -176,14 +176,11 @@ impl PairSync {
                 .await
             }
             PairCapture::MysqlPoll(mut capture) => {
-                let copied = self.copy(source, target, &tables, &mut *capture, checkpoints);
-                let Some(target) = unless_stopped(&mut stop, copied).await else {
-                    return Ok(());
-                };
-                self.poll(
-                    &mut *capture,
-                    target?,
+                self.copy_and_poll(
+                    source,
+                    target,
                     &tables,
+                    &mut *capture,
                     until,
                     checkpoints,
                     goals,
@@ -192,14 +189,11 @@ impl PairSync {
                 .await
             }
             PairCapture::PostgresPoll(mut capture) => {
-                let copied = self.copy(source, target, &tables, &mut *capture, checkpoints);
-                let Some(target) = unless_stopped(&mut stop, copied).await else {
-                    return Ok(());
-                };
-                self.poll(
-                    &mut *capture,
-                    target?,
+                self.copy_and_poll(
+                    source,
+                    target,
                     &tables,
+                    &mut *capture,
                     until,
                     checkpoints,
                     goals,
@@ -283,13 +277,15 @@ impl PairSync {
         Ok(())
     }
 
-    /// Polls every table on its own until each has caught up or stopped.
+    /// Copies what is not copied yet, then polls every table on its own until each has
+    /// caught up or `stop` turns true.
     #[allow(clippy::too_many_arguments)]
-    async fn poll<C, R>(
+    async fn copy_and_poll<C, R>(
         &self,
-        capture: &mut C,
-        mut target: AnyTarget,
+        source: AnySource,
+        target: AnyTarget,
         tables: &[Arc<TableSchema>],
+        capture: &mut C,
         until: Until,
         checkpoints: &mut HashMap<TableName, Checkpoint>,
         goals: &mut Goals,
@@ -299,10 +295,14 @@ impl PairSync {
         C: pipeline::Capture<Stream = PollStream<R>>,
         R: PollReader,
     {
+        let copied = self.copy(source, target, tables, capture, checkpoints);
+        let Some(target) = unless_stopped(&mut stop, copied).await else {
+            return Ok(());
+        };
         let goals = (until == Until::CaughtUp).then_some(&mut goals.polled);
         poll_tables(
             capture,
-            &mut target,
+            &mut target?,
             tables,
             checkpoints,
             self.limits(),
