@@ -91,3 +91,47 @@ async fn chinook_from_postgres_into_sqlite_by_polling_converges() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn chinook_from_postgres_into_mysql_by_polling_converges() {
+    let postgres = dbsync_testkit::postgres();
+    let source = postgres.create_database("chinookmy").unwrap();
+    postgres.load(&source, Dataset::ChinookPostgres).unwrap();
+    for table in POLLED {
+        postgres
+            .execute(
+                &source,
+                &format!(
+                    "ALTER TABLE {table} ADD COLUMN updated_at timestamptz(6) NOT NULL DEFAULT clock_timestamp()"
+                ),
+            )
+            .unwrap();
+    }
+    let sandbox = Sandbox::new("chinookmy");
+    let replica = Replica::mysql("chinookmy");
+    let config = sandbox.write_config(
+        "poll.yaml",
+        &postgres.url(&source),
+        &replica.url(),
+        &[
+            "capture: poll",
+            "poll_interval: 100ms",
+            &format!("tables: [{}]", POLLED.join(", ")),
+        ],
+        "",
+    );
+    assert_success(&run(&config, &["run", "--once"]));
+    postgres
+        .execute(
+            &source,
+            "UPDATE track SET name = name || ' ✓', updated_at = clock_timestamp() WHERE track_id % 3 = 0;
+             INSERT INTO album (album_id, title, artist_id) VALUES (9001, 'Ünïcode 😀', 1);",
+        )
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_success(&run(&config, &["run", "--once"]));
+    replica
+        .compare_postgres(&source, &POLLED, "")
+        .await
+        .unwrap();
+}
