@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use dbsync_core::pipeline::{Target, planned_target};
 use dbsync_core::{
-    ChangeBatch, Checkpoint, CopyProgress, Error, Result, Row, TableName, TableSchema, Value,
+    ChangeBatch, Checkpoint, CopyProgress, Error, Result, Row, TableChanges, TableName,
+    TableSchema, Value,
 };
 use futures_util::SinkExt;
 use tokio_postgres::{Client, NoTls, Transaction};
@@ -279,46 +280,9 @@ impl Target for Writer {
         );
         let transaction = self.transaction().await?;
         for (table, target) in batch.tables().zip(&targets) {
-            let name = target.qualified_name();
-            let doing = |what: &str| format!("{what} {name}");
-            if table.truncate {
-                transaction
-                    .batch_execute(&format!("TRUNCATE {name}"))
-                    .await
-                    .map_err(|e| driver_error(&doing("truncating"), e))?;
-            }
-            let deletes: Vec<Row> = table.deletes().map(<[Value]>::to_vec).collect();
-            if !deletes.is_empty() {
-                let stage = staging_name(target, "delete");
-                copy_rows(
-                    &transaction,
-                    &stage,
-                    &key_target(target),
-                    deletes.iter(),
-                    options,
-                )
-                .await?;
-                let matches: Vec<String> = key_columns(target)
-                    .iter()
-                    .map(|k| format!("t.{k} = s.{k}"))
-                    .collect();
-                transaction
-                    .batch_execute(&format!(
-                        "DELETE FROM {name} t USING {stage} s WHERE {}",
-                        matches.join(" AND ")
-                    ))
-                    .await
-                    .map_err(|e| driver_error(&doing("deleting from"), e))?;
-            }
-            let mut upserts = table.upserts().peekable();
-            if upserts.peek().is_some() {
-                let stage = staging_name(target, "upsert");
-                copy_rows(&transaction, &stage, target, upserts, options).await?;
-                transaction
-                    .batch_execute(&upsert_statement(target, &stage))
-                    .await
-                    .map_err(|e| driver_error(&doing("upserting into"), e))?;
-            }
+            apply_table(&transaction, table, target, options)
+                .await
+                .map_err(|e| e.with_table(table.table.name.clone()))?;
         }
         save_checkpoints(&transaction, &checkpoint_table, &pair, checkpoints).await?;
         transaction
@@ -375,6 +339,57 @@ fn upsert_statement(target: &TargetTable, stage: &str) -> String {
         key.join(", "),
         cols = columns.join(", ")
     )
+}
+
+/// One table's part of a batch: the truncate, the deletes by key through the delete
+/// staging table, the upserts through the upsert staging table.
+async fn apply_table(
+    transaction: &Transaction<'_>,
+    table: &TableChanges,
+    target: &TargetTable,
+    options: MappingOptions,
+) -> Result<()> {
+    let name = target.qualified_name();
+    let doing = |what: &str| format!("{what} {name}");
+    if table.truncate {
+        transaction
+            .batch_execute(&format!("TRUNCATE {name}"))
+            .await
+            .map_err(|e| driver_error(&doing("truncating"), e))?;
+    }
+    let deletes: Vec<Row> = table.deletes().map(<[Value]>::to_vec).collect();
+    if !deletes.is_empty() {
+        let stage = staging_name(target, "delete");
+        copy_rows(
+            transaction,
+            &stage,
+            &key_target(target),
+            deletes.iter(),
+            options,
+        )
+        .await?;
+        let matches: Vec<String> = key_columns(target)
+            .iter()
+            .map(|k| format!("t.{k} = s.{k}"))
+            .collect();
+        transaction
+            .batch_execute(&format!(
+                "DELETE FROM {name} t USING {stage} s WHERE {}",
+                matches.join(" AND ")
+            ))
+            .await
+            .map_err(|e| driver_error(&doing("deleting from"), e))?;
+    }
+    let mut upserts = table.upserts().peekable();
+    if upserts.peek().is_some() {
+        let stage = staging_name(target, "upsert");
+        copy_rows(transaction, &stage, target, upserts, options).await?;
+        transaction
+            .batch_execute(&upsert_statement(target, &stage))
+            .await
+            .map_err(|e| driver_error(&doing("upserting into"), e))?;
+    }
+    Ok(())
 }
 
 /// Streams `rows` into `table` (the target or a staging table shaped like `target`)

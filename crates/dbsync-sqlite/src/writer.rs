@@ -52,6 +52,8 @@ type Encoded = Vec<Vec<SqlValue>>;
 
 /// One table's share of a batch, encoded.
 struct TableWrite {
+    /// The source table, which names the table in errors.
+    source: TableName,
     target: TargetTable,
     truncate: bool,
     deletes: Encoded,
@@ -286,6 +288,7 @@ impl Target for Writer {
             let deletes = self.encode(name, &key_types, &target.primary_key, table.deletes())?;
             let upserts = self.encode_rows(name, &target, table.upserts())?;
             writes.push(TableWrite {
+                source: name.clone(),
                 target,
                 truncate: table.truncate,
                 deletes,
@@ -299,7 +302,7 @@ impl Target for Writer {
                 .map_err(|e| driver_error("starting a transaction", e))?;
             refuse_backward(&transaction, &pair, &checkpoints)?;
             for write in &writes {
-                apply_table(&transaction, write)?;
+                apply_table(&transaction, write).map_err(|e| e.with_table(write.source.clone()))?;
             }
             save_checkpoints(&transaction, &pair, &checkpoints)?;
             transaction

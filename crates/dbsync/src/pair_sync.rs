@@ -122,6 +122,9 @@ impl PairSync {
                 Ok(()) => return Ok(()),
                 Err(error) => error,
             };
+            if self.capture == Capture::Triggers {
+                self.record_in_audit_log(&checkpoints, &error).await;
+            }
             // Retries are for a bad moment, not a bad day: an attempt that moved a
             // checkpoint or lasted a while was a success, and the count starts over.
             if checkpoints != before || started.elapsed() >= HEALTHY_ATTEMPT {
@@ -138,6 +141,32 @@ impl PairSync {
                 () = tokio::time::sleep(wait) => {}
                 () = stopped(&mut stop) => return Ok(()),
             }
+        }
+    }
+
+    /// Counts a failed attempt, with its error, on the audit log entries still to
+    /// apply of the table that failed, where people look for them (seed 000's
+    /// `retry_count` and `error`). Best effort: the error itself goes on regardless.
+    async fn record_in_audit_log(
+        &self,
+        checkpoints: &HashMap<TableName, Checkpoint>,
+        error: &Error,
+    ) {
+        let Some(table) = error.table() else {
+            return;
+        };
+        let Some(Position::AuditLog { id }) = checkpoints.get(table).map(|c| &c.position) else {
+            return;
+        };
+        let log = dbsync_mysql::audit_log::AuditLog::new(&table.schema);
+        let recorded = async {
+            let mut conn =
+                dbsync_mysql::session::connect(mysql_options(&self.source), "the source").await?;
+            log.record_error(&mut conn, &table.name, *id, u64::MAX, &error.to_string())
+                .await
+        };
+        if let Err(e) = recorded.await {
+            tracing::warn!(pair = %self.name, "could not record the error in the audit log: {e}");
         }
     }
 

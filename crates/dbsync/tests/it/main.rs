@@ -9,6 +9,7 @@ mod recovery;
 mod support;
 mod sync_pair;
 mod targets;
+mod trigger_capture;
 mod type_families;
 
 use std::process::{Command, Output};
