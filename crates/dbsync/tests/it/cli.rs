@@ -45,7 +45,6 @@ fn unbuilt_commands_say_so_and_exit_2() {
         &["connection", "list"],
         &["connection", "add", "x"],
         &["sync", "show", "shop-analytics"],
-        &["triggers", "install", "p", "--dry-run"],
         &["service", "start", "--daemon"],
         &["status", "--watch"],
         &["serve"],
