@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::ops::Bound;
 
 use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
-use dbsync_core::{Error, ErrorKind, Result, Row, TableName, TableSchema};
+use dbsync_core::{Result, Row, TableName, TableSchema};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params};
 
@@ -98,13 +98,7 @@ impl VerifySide for TargetReader {
         limit: usize,
     ) -> Result<Vec<Row>> {
         let source = &table.schema;
-        let target = self.tables.get(&source.name).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Config,
-                "has no target table planned to verify it against",
-            )
-            .with_table(source.name.clone())
-        })?;
+        let target = table.target_in(&self.tables)?;
         let columns: Vec<String> = target.columns.iter().map(|c| c.name.clone()).collect();
         let place = Place {
             database: &target.database,

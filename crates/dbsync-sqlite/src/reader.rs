@@ -176,13 +176,7 @@ impl VerifySide for TargetReader {
         limit: usize,
     ) -> Result<Vec<Row>> {
         let source = &table.schema;
-        let target = self.tables.get(&source.name).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Config,
-                "has no target table planned to verify it against",
-            )
-            .with_table(source.name.clone())
-        })?;
+        let target = table.target_in(&self.tables)?;
         read_range_as_source(&self.path, target, source, range, limit, self.options).await
     }
 }

@@ -1,10 +1,11 @@
 //! What a range of rows is summarized as: its row count and a hash of its rows.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::change::Row;
 use crate::error::{Error, ErrorKind, Result};
-use crate::table_schema::TableSchema;
+use crate::table_schema::{TableName, TableSchema};
 use crate::verify::canonical::Canonical;
 use crate::verify::key_range::Key;
 
@@ -85,6 +86,18 @@ impl VerifyTable {
             key,
             canonical,
             chunk_rows: chunk_rows.max(1),
+        })
+    }
+
+    /// The target planned for this table among `targets`, by source table name, or
+    /// the error that there is none.
+    pub fn target_in<'t, T>(&self, targets: &'t HashMap<TableName, T>) -> Result<&'t T> {
+        targets.get(&self.schema.name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Config,
+                "has no target table planned to verify it against",
+            )
+            .with_table(self.schema.name.clone())
         })
     }
 
