@@ -28,12 +28,7 @@ pub async fn read_as_source(
     target: &TargetTable,
     source: &TableSchema,
 ) -> Result<Vec<Row>> {
-    let columns: Vec<String> = target
-        .columns
-        .iter()
-        .zip(&source.columns)
-        .map(|(t, s)| select_expression(&quote(&t.name), &t.pg_type, s))
-        .collect();
+    let columns = select_expressions(target, source);
     // Ordered by the table's columns, not by the text of the output columns that
     // share their names.
     let key: Vec<String> = target
@@ -74,12 +69,7 @@ pub async fn read_range_as_source(
     range: &KeyRange,
     limit: usize,
 ) -> Result<Vec<Row>> {
-    let columns: Vec<String> = target
-        .columns
-        .iter()
-        .zip(&source.columns)
-        .map(|(t, s)| select_expression(&quote(&t.name), &t.pg_type, s))
-        .collect();
+    let columns = select_expressions(target, source);
     let key: Vec<String> = target
         .primary_key
         .iter()
@@ -156,6 +146,16 @@ impl VerifySide for TargetReader {
         let target = table.target_in(&self.tables)?;
         read_range_as_source(&self.client, target, &table.schema, range, limit).await
     }
+}
+
+/// Each column of `target` as text that parses back as its `source` column's values.
+fn select_expressions(target: &TargetTable, source: &TableSchema) -> Vec<String> {
+    target
+        .columns
+        .iter()
+        .zip(&source.columns)
+        .map(|(t, s)| select_expression(&quote(&t.name), &t.pg_type, s))
+        .collect()
 }
 
 /// The column as text that parses back exactly.
