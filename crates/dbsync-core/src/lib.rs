@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod position;
 pub mod table_schema;
 pub mod value;
+pub mod verify;
 
 pub use change::{Change, ChangeOp, Row, StreamItem};
 pub use change_batch::{ChangeBatch, FinalState, TableChanges};

@@ -16,6 +16,7 @@
 //! - [`writer`]: the copy's chunks and the stream's batches, each in one transaction
 //!   with the checkpoints it moves.
 //! - [`poll`]: poll capture, for sources without a binlog to read.
+//! - [`reader`]: a source's or a target's rows by key range, for verify.
 
 pub mod audit_log;
 pub mod binlog;
@@ -28,6 +29,7 @@ mod multi_row;
 pub mod poll;
 pub mod preflight;
 mod protocol_value;
+pub mod reader;
 mod record_id;
 pub mod schema;
 pub mod session;

@@ -42,6 +42,8 @@ pub(crate) fn from_wire(column: &Column, wire: Wire) -> Result<Value> {
         (DataType::Int { unsigned: true, .. }, Wire::Int(n)) => {
             Value::UInt(u64::try_from(n).map_err(|_| invalid(&n))?)
         }
+        // A PostgreSQL `boolean` in a `tinyint(1)`, read back as the source's.
+        (DataType::Bool, Wire::Int(n @ (0 | 1))) => Value::Bool(n == 1),
         (DataType::Float, Wire::Float(x)) => Value::Float(x),
         (DataType::Double, Wire::Double(x)) => Value::Double(x),
         (DataType::Decimal { .. }, Wire::Bytes(text)) => Value::Decimal(

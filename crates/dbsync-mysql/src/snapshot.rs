@@ -88,16 +88,7 @@ impl ChunkReader {
         }
         .map_err(|e| driver_error(&doing(), e).with_table(self.table.name.clone()))?;
 
-        rows.into_iter()
-            .map(|row| {
-                row.unwrap()
-                    .into_iter()
-                    .zip(&self.table.columns)
-                    .map(|(wire, column)| from_wire(column, wire))
-                    .collect::<Result<Row>>()
-                    .map_err(|e| e.with_table(self.table.name.clone()))
-            })
-            .collect()
+        decode_rows(&self.table, rows)
     }
 
     /// The key of `row`, to pass as `after` for the next chunk.
@@ -106,24 +97,50 @@ impl ChunkReader {
     }
 }
 
-/// `(a > ?) OR (a = ? AND b > ?) OR ...`: the rows after a key, in a form every
-/// MySQL and MariaDB version turns into an index range (row constructors are not).
+/// The values of `rows`, rows of `table`'s columns as the server sent them.
+pub(crate) fn decode_rows(table: &TableSchema, rows: Vec<mysql_async::Row>) -> Result<Vec<Row>> {
+    rows.into_iter()
+        .map(|row| {
+            row.unwrap()
+                .into_iter()
+                .zip(&table.columns)
+                .map(|(wire, column)| from_wire(column, wire))
+                .collect::<Result<Row>>()
+                .map_err(|e| e.with_table(table.name.clone()))
+        })
+        .collect()
+}
+
+/// `(a > ?) OR (a = ? AND b > ?) OR ...`: the rows after a key.
 fn after_key(key_columns: &[String]) -> String {
+    key_bound(key_columns, ">", ">")
+}
+
+/// `(a > ?) OR (a = ? AND b >= ?) OR ...` (with `before` `>` and `last` `>=`): the
+/// rows on one side of a key, in a form every MySQL and MariaDB version turns into an
+/// index range (row constructors are not). `before` compares the columns before the
+/// last, `last` the last one.
+pub(crate) fn key_bound(key_columns: &[String], before: &str, last: &str) -> String {
     (0..key_columns.len())
-        .map(|last| {
-            let mut terms: Vec<String> = key_columns[..last]
+        .map(|i| {
+            let mut terms: Vec<String> = key_columns[..i]
                 .iter()
                 .map(|c| format!("{c} = ?"))
                 .collect();
-            terms.push(format!("{} > ?", key_columns[last]));
+            let op = if i + 1 == key_columns.len() {
+                last
+            } else {
+                before
+            };
+            terms.push(format!("{} {op} ?", key_columns[i]));
             format!("({})", terms.join(" AND "))
         })
         .collect::<Vec<_>>()
         .join(" OR ")
 }
 
-/// The parameters of [`after_key`]: for each disjunct, the key's prefix.
-fn expanded_key_params(key: &[Value]) -> Result<Vec<mysql_async::Value>> {
+/// The parameters of [`key_bound`]: for each disjunct, the key's prefix.
+pub(crate) fn expanded_key_params(key: &[Value]) -> Result<Vec<mysql_async::Value>> {
     let mut params = Vec::with_capacity(key.len() * (key.len() + 1) / 2);
     for last in 0..key.len() {
         for value in &key[..=last] {
@@ -141,6 +158,10 @@ mod tests {
     fn after_key_expands_composite_keys() {
         let columns = ["`a`".to_owned(), "`b`".to_owned()];
         assert_eq!(after_key(&columns), "(`a` > ?) OR (`a` = ? AND `b` > ?)");
+        assert_eq!(
+            key_bound(&columns, "<", "<="),
+            "(`a` < ?) OR (`a` = ? AND `b` <= ?)"
+        );
         let params = expanded_key_params(&[Value::Int(1), Value::Int(2)]).unwrap();
         assert_eq!(
             params,

@@ -4,11 +4,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use dbsync_core::pipeline::Source;
+use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
 use dbsync_core::{Result, Row, TableName, TableSchema, Value};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts};
 
 use crate::error::driver_error;
+use crate::reader::{Place, read_range};
 use crate::session;
 use crate::snapshot::ChunkReader;
 
@@ -59,5 +61,24 @@ impl Source for MysqlSource {
         }
         let reader = &self.readers[&key];
         reader.read(&mut self.conn, after).await
+    }
+}
+
+impl VerifySide for MysqlSource {
+    async fn read_range(
+        &mut self,
+        table: &VerifyTable,
+        range: &KeyRange,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let source = &table.schema;
+        let columns: Vec<String> = source.columns.iter().map(|c| c.name.clone()).collect();
+        let place = Place {
+            database: &source.name.schema,
+            name: &source.name.name,
+            columns: &columns,
+            key: &source.primary_key,
+        };
+        read_range(&mut self.conn, place, source, range, limit).await
     }
 }

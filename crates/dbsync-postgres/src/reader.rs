@@ -1,12 +1,20 @@
-//! Reading a target table back as the source's values, to compare the two.
+//! Reading a target table back as the source's values, whole or by key range, to
+//! compare the two.
+
+use std::collections::HashMap;
+use std::ops::Bound;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
 use dbsync_core::{
-    BitString, Column, DataType, Error, ErrorKind, Result, Row, TableSchema, Time, Uuid, Value,
+    BitString, Column, DataType, Error, ErrorKind, Result, Row, TableName, TableSchema, Time, Uuid,
+    Value,
 };
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::error::driver_error;
+use crate::param::Param;
+use crate::source::query_rows;
 use crate::sql::quote;
 use crate::target_table::TargetTable;
 use crate::target_type::PgType;
@@ -20,12 +28,7 @@ pub async fn read_as_source(
     target: &TargetTable,
     source: &TableSchema,
 ) -> Result<Vec<Row>> {
-    let columns: Vec<String> = target
-        .columns
-        .iter()
-        .zip(&source.columns)
-        .map(|(t, s)| select_expression(&quote(&t.name), &t.pg_type, s))
-        .collect();
+    let columns = select_expressions(target, source);
     // Ordered by the table's columns, not by the text of the output columns that
     // share their names.
     let key: Vec<String> = target
@@ -54,6 +57,105 @@ pub async fn read_as_source(
         rows.push(values);
     }
     Ok(rows)
+}
+
+/// At most `limit` rows of `range` of `target`, in key order, as values of the
+/// `source` table's columns (see [`read_as_source`]). `client` is a connection from
+/// [`crate::session::connect`], whose session reads instants in UTC.
+pub async fn read_range_as_source(
+    client: &Client,
+    target: &TargetTable,
+    source: &TableSchema,
+    range: &KeyRange,
+    limit: usize,
+) -> Result<Vec<Row>> {
+    let columns = select_expressions(target, source);
+    let key: Vec<String> = target
+        .primary_key
+        .iter()
+        .map(|k| format!("t.{}", quote(k)))
+        .collect();
+    let (filter, params) = range_filter(&key, range);
+    let query = format!(
+        "SELECT {} FROM {} t {filter} ORDER BY {} LIMIT {limit}",
+        columns.join(", "),
+        target.qualified_name(),
+        key.join(", ")
+    );
+    query_rows(client, source, &source.columns, &query, &params).await
+}
+
+/// The `WHERE` of the rows of `range` on the key columns `key` (SQL), and its
+/// parameters.
+pub(crate) fn range_filter<'r>(key: &[String], range: &'r KeyRange) -> (String, Vec<Param<'r>>) {
+    let mut filters = Vec::new();
+    let mut params = Vec::new();
+    let mut bound = |op: &str, values: &'r [Value]| {
+        let marks: Vec<String> = (1..=values.len())
+            .map(|i| format!("${}", params.len() + i))
+            .collect();
+        filters.push(format!(
+            "({}) {op} ({})",
+            key[..values.len()].join(", "),
+            marks.join(", ")
+        ));
+        params.extend(values.iter().map(Param));
+    };
+    match &range.start {
+        Bound::Included(start) => bound(">=", start),
+        Bound::Excluded(start) => bound(">", start),
+        Bound::Unbounded => {}
+    }
+    if let Some(end) = &range.end {
+        bound("<", end);
+    }
+    let filter = if filters.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", filters.join(" AND "))
+    };
+    (filter, params)
+}
+
+/// The target tables of a pair in a PostgreSQL database, read back as their source
+/// tables' values.
+#[derive(Debug)]
+pub struct TargetReader {
+    client: Client,
+    tables: HashMap<TableName, TargetTable>,
+}
+
+impl TargetReader {
+    /// Reads on `client`, a connection from [`crate::session::connect`], the
+    /// `tables`, each the target planned for a source table.
+    pub fn new(client: Client, tables: impl IntoIterator<Item = (TableName, TargetTable)>) -> Self {
+        TargetReader {
+            client,
+            tables: tables.into_iter().collect(),
+        }
+    }
+}
+
+impl VerifySide for TargetReader {
+    async fn read_range(
+        &mut self,
+        table: &VerifyTable,
+        range: &KeyRange,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let target = table.target_in(&self.tables)?;
+        read_range_as_source(&self.client, target, &table.schema, range, limit).await
+    }
+}
+
+/// Each column of `target` as text that parses back as its `source` column's values.
+fn select_expressions(target: &TargetTable, source: &TableSchema) -> Vec<String> {
+    target
+        .columns
+        .iter()
+        .zip(&source.columns)
+        .map(|(t, s)| select_expression(&quote(&t.name), &t.pg_type, s))
+        .collect()
 }
 
 /// The column as text that parses back exactly.

@@ -9,13 +9,14 @@
 use std::sync::Arc;
 
 use dbsync_core::pipeline::Source;
+use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
 use dbsync_core::{Column, DataType, Error, ErrorKind, Result, Row, TableSchema, Value};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config};
 
 use crate::error::driver_error;
 use crate::param::Param;
-use crate::reader::{TextForm, values_from_query};
+use crate::reader::{TextForm, range_filter, values_from_query};
 use crate::session;
 use crate::sql::quote;
 
@@ -93,6 +94,30 @@ impl Source for PgSource {
         );
         let params: Vec<Param<'_>> = after.unwrap_or_default().iter().map(Param).collect();
         query_rows(&self.client, table, &table.columns, &query, &params).await
+    }
+}
+
+impl VerifySide for PgSource {
+    async fn read_range(
+        &mut self,
+        table: &VerifyTable,
+        range: &KeyRange,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let source = &table.schema;
+        let key: Vec<String> = source
+            .primary_key
+            .iter()
+            .map(|k| format!("t.{}", quote(k)))
+            .collect();
+        let (filter, params) = range_filter(&key, range);
+        let query = format!(
+            "SELECT {} FROM {} t {filter} ORDER BY {} LIMIT {limit}",
+            select_list(&source.columns),
+            qualified_name(source),
+            key.join(", ")
+        );
+        query_rows(&self.client, source, &source.columns, &query, &params).await
     }
 }
 

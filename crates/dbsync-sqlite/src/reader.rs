@@ -1,18 +1,24 @@
-//! Reading a target table back as the source's values, to compare the two.
+//! Reading a target table back as the source's values, whole or by key range, to
+//! compare the two.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
 use dbsync_core::{
-    BitString, Column, DataType, Error, ErrorKind, Result, Row, TableSchema, Uuid, Value,
+    BitString, Column, DataType, Error, ErrorKind, Result, Row, TableName, TableSchema, Uuid, Value,
 };
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, params_from_iter};
 
 use crate::error::driver_error;
 use crate::sql::quote;
 use crate::target_table::TargetTable;
-use crate::target_type::{DATE, SqliteType, parse_date_time, parse_geopackage_blob, parse_time};
+use crate::target_type::{
+    DATE, MappingOptions, SqliteType, parse_date_time, parse_geopackage_blob, parse_time,
+};
 
 /// Every row of `target` in the file at `path`, in key order, as values of the
 /// `source` table's columns: the inverse of the type mapping, so that a faithful copy
@@ -24,8 +30,74 @@ pub async fn read_as_source(
     target: &TargetTable,
     source: &TableSchema,
 ) -> Result<Vec<Row>> {
+    let query = Query {
+        filter: String::new(),
+        params: Vec::new(),
+        limit: None,
+    };
+    read_blocking(path, target, source, query).await
+}
+
+/// At most `limit` rows of `range` of `target`, in key order, as values of the
+/// `source` table's columns (see [`read_as_source`]); the range's bounds are stored
+/// as the target stores keys, by `options`.
+pub async fn read_range_as_source(
+    path: &Path,
+    target: &TargetTable,
+    source: &TableSchema,
+    range: &KeyRange,
+    limit: usize,
+    options: MappingOptions,
+) -> Result<Vec<Row>> {
+    let key = format!("({})", target.key_columns().join(", "));
+    let types = target.key_types();
+    let mut filters = Vec::new();
+    let mut params = Vec::new();
+    let mut bound = |op: &str, values: &[Value]| -> Result<()> {
+        let marks = vec!["?"; values.len()].join(", ");
+        filters.push(format!("{key} {op} ({marks})"));
+        for (value, sqlite_type) in values.iter().zip(&types) {
+            params.push(sqlite_type.store(value, options)?);
+        }
+        Ok(())
+    };
+    match &range.start {
+        Bound::Included(start) => bound(">=", start)?,
+        Bound::Excluded(start) => bound(">", start)?,
+        Bound::Unbounded => {}
+    }
+    if let Some(end) = &range.end {
+        bound("<", end)?;
+    }
+    let filter = if filters.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", filters.join(" AND "))
+    };
+    let query = Query {
+        filter,
+        params,
+        limit: Some(limit),
+    };
+    read_blocking(path, target, source, query).await
+}
+
+/// What to read of a table besides its columns.
+#[derive(Debug)]
+struct Query {
+    filter: String,
+    params: Vec<SqlValue>,
+    limit: Option<usize>,
+}
+
+async fn read_blocking(
+    path: &Path,
+    target: &TargetTable,
+    source: &TableSchema,
+    query: Query,
+) -> Result<Vec<Row>> {
     let (path, target, source) = (path.to_owned(), target.clone(), source.clone());
-    tokio::task::spawn_blocking(move || read(&path, &target, &source))
+    tokio::task::spawn_blocking(move || read(&path, &target, &source, query))
         .await
         .map_err(|e| {
             Error::new(
@@ -35,22 +107,26 @@ pub async fn read_as_source(
         })?
 }
 
-fn read(path: &Path, target: &TargetTable, source: &TableSchema) -> Result<Vec<Row>> {
+fn read(path: &Path, target: &TargetTable, source: &TableSchema, query: Query) -> Result<Vec<Row>> {
     let doing = format!("reading {} from {}", target.quoted_name(), path.display());
     let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| driver_error(&doing, e))?;
     let columns: Vec<String> = target.columns.iter().map(|c| quote(&c.name)).collect();
-    let query = format!(
-        "SELECT {} FROM {} ORDER BY {}",
+    let limit = query.limit.map_or(String::new(), |n| format!("LIMIT {n}"));
+    let sql = format!(
+        "SELECT {} FROM {} {} ORDER BY {} {limit}",
         columns.join(", "),
         target.quoted_name(),
+        query.filter,
         target.key_columns().join(", ")
     );
     let stored: Vec<Vec<SqlValue>> = connection
-        .prepare(&query)
+        .prepare(&sql)
         .and_then(|mut statement| {
             statement
-                .query_map([], |row| (0..columns.len()).map(|i| row.get(i)).collect())?
+                .query_map(params_from_iter(&query.params), |row| {
+                    (0..columns.len()).map(|i| row.get(i)).collect()
+                })?
                 .collect()
         })
         .map_err(|e| driver_error(&doing, e))?;
@@ -65,6 +141,44 @@ fn read(path: &Path, target: &TargetTable, source: &TableSchema) -> Result<Vec<R
                 .map_err(|e| e.with_table(source.name.clone()))
         })
         .collect()
+}
+
+/// The target tables of a pair in a SQLite file, read back as their source tables'
+/// values.
+#[derive(Debug)]
+pub struct TargetReader {
+    path: PathBuf,
+    options: MappingOptions,
+    tables: HashMap<TableName, TargetTable>,
+}
+
+impl TargetReader {
+    /// Reads in the file at `path` the `tables`, each the target planned for a source
+    /// table with `options`.
+    pub fn new(
+        path: &Path,
+        options: MappingOptions,
+        tables: impl IntoIterator<Item = (TableName, TargetTable)>,
+    ) -> Self {
+        TargetReader {
+            path: path.to_owned(),
+            options,
+            tables: tables.into_iter().collect(),
+        }
+    }
+}
+
+impl VerifySide for TargetReader {
+    async fn read_range(
+        &mut self,
+        table: &VerifyTable,
+        range: &KeyRange,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        let source = &table.schema;
+        let target = table.target_in(&self.tables)?;
+        read_range_as_source(&self.path, target, source, range, limit, self.options).await
+    }
 }
 
 /// The source's value for what SQLite holds in a column of `sqlite_type`.

@@ -6,4 +6,5 @@ mod schema;
 mod snapshot;
 mod trigger_capture;
 mod triggers;
+mod verify;
 mod writer;

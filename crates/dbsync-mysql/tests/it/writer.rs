@@ -27,7 +27,7 @@ fn server_id() -> u32 {
     NEXT.fetch_add(1, Ordering::SeqCst)
 }
 
-fn options(server: &MariaDb, db: &str) -> mysql_async::Opts {
+pub(crate) fn options(server: &MariaDb, db: &str) -> mysql_async::Opts {
     dbsync_mysql::session::options_from_url(&server.url(db)).unwrap()
 }
 
@@ -38,7 +38,7 @@ async fn connect(server: &MariaDb, db: &str) -> mysql_async::Conn {
 }
 
 /// The tables of `db` on `server` as dbsync reads them, without the checkpoints.
-async fn tables(server: &MariaDb, db: &str) -> Vec<Arc<TableSchema>> {
+pub(crate) async fn tables(server: &MariaDb, db: &str) -> Vec<Arc<TableSchema>> {
     let mut conn = connect(server, db).await;
     let tables = dbsync_mysql::schema::read_tables(&mut conn, db)
         .await
@@ -72,19 +72,19 @@ fn capture(source_db: &str) -> BinlogCapture {
 }
 
 /// A pair from a source database into a target one, driven as `dbsync run` does.
-struct Pair {
-    source_db: String,
-    target_db: String,
-    tables: Vec<Arc<TableSchema>>,
+pub(crate) struct Pair {
+    pub(crate) source_db: String,
+    pub(crate) target_db: String,
+    pub(crate) tables: Vec<Arc<TableSchema>>,
     capture: BinlogCapture,
-    writer: Writer,
+    pub(crate) writer: Writer,
     checkpoints: HashMap<TableName, Checkpoint>,
 }
 
 impl Pair {
     /// Copies every table of `source_db` into a new target database with `lanes`
     /// lanes in chunks of `rows_per_chunk`, by `method`.
-    async fn copy(
+    pub(crate) async fn copy(
         source_db: &str,
         lanes: usize,
         rows_per_chunk: usize,
@@ -275,7 +275,7 @@ async fn sakila_converges_through_the_copy_and_a_write_workload() {
     pair.assert_converged().await;
 }
 
-const EVERY_TYPE: &str = "CREATE TABLE t (
+pub(crate) const EVERY_TYPE: &str = "CREATE TABLE t (
     id INT PRIMARY KEY,
     u64 BIGINT UNSIGNED, i64 BIGINT, i24 MEDIUMINT, u24 MEDIUMINT UNSIGNED,
     i8 TINYINT, u8 TINYINT UNSIGNED, i16 SMALLINT, u32 INT UNSIGNED, flag TINYINT(1),
@@ -295,7 +295,7 @@ const EVERY_TYPE: &str = "CREATE TABLE t (
 
 /// The extremes of every type family, and NULL in every column; `id_offset` keeps
 /// the rows of each insert apart.
-fn every_type_rows(id_offset: u32) -> String {
+pub(crate) fn every_type_rows(id_offset: u32) -> String {
     let id = |n: u32| n + id_offset;
     format!(
         "SET SESSION sql_mode = '', time_zone = '+00:00';

@@ -5,3 +5,4 @@ mod extremes;
 mod from_mariadb;
 mod support;
 mod unwritable;
+mod verify;

@@ -1,0 +1,214 @@
+//! The verify algorithm: summarize a table's key ranges on both sides, bisect the
+//! ranges whose summaries differ, and compare the rows of the small ones by key.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::table_schema::{TableName, TableSchema};
+use crate::verify::canonical::Canonical;
+use crate::verify::key_range::KeyRange;
+use crate::verify::report::{Keys, TableReport, VerifyReport};
+use crate::verify::side::VerifySide;
+use crate::verify::summary::{RangeSummary, RowDigest, VerifyTable};
+
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyOptions {
+    pub canonical: Canonical,
+    /// Source rows per range of the first pass over a table.
+    pub rows_per_range: usize,
+    /// A differing range with at most this many rows on each side is compared row by
+    /// row; a larger one is split.
+    pub leaf_rows: usize,
+    /// How many parts a differing range is split into.
+    pub fanout: usize,
+    /// How many rows a side reads at a time.
+    pub chunk_rows: usize,
+    /// How many keys of each kind of difference a report lists per table.
+    pub keys_listed: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            canonical: Canonical::default(),
+            rows_per_range: 10_000,
+            leaf_rows: 1_000,
+            fanout: 16,
+            chunk_rows: 10_000,
+            keys_listed: 10,
+        }
+    }
+}
+
+/// Compares each of `tables` (the source's schemas) between `source` and `target`.
+pub async fn verify_tables<S: VerifySide, T: VerifySide>(
+    source: &mut S,
+    target: &mut T,
+    tables: &[Arc<TableSchema>],
+    options: &VerifyOptions,
+) -> Result<VerifyReport> {
+    let mut report = VerifyReport::default();
+    for table in tables {
+        report
+            .tables
+            .push(verify_table(source, target, table, options).await?);
+    }
+    Ok(report)
+}
+
+/// Compares `table` between `source` and `target`.
+///
+/// The first pass cuts the table into ranges of the source's keys and summarizes each
+/// on both sides. A range whose summaries differ is cut again, by the keys of the side
+/// that has more rows in it (so that rows only the target has are split too), until
+/// it is small enough to read whole on both sides and compare by key.
+pub async fn verify_table<S: VerifySide, T: VerifySide>(
+    source: &mut S,
+    target: &mut T,
+    table: &Arc<TableSchema>,
+    options: &VerifyOptions,
+) -> Result<TableReport> {
+    let table = VerifyTable::new(Arc::clone(table), options.canonical, options.chunk_rows)?;
+    let mut differing = Vec::new();
+    let (mut source_rows, mut target_rows) = (0, 0);
+    let parts = source
+        .partition(&table, &KeyRange::all(), options.rows_per_range)
+        .await?;
+    for (range, source_summary) in parts {
+        let target_summary = target.summarize(&table, &range).await?;
+        source_rows += source_summary.rows;
+        target_rows += target_summary.rows;
+        if source_summary != target_summary {
+            differing.push((range, source_summary, target_summary));
+        }
+    }
+    // Depth first, in key order, so that the report lists keys roughly in order.
+    differing.reverse();
+    let mut diff = RowDiff::new(options.keys_listed);
+    while let Some((range, source_summary, target_summary)) = differing.pop() {
+        let most = source_summary.rows.max(target_summary.rows);
+        if most > options.leaf_rows as u64 {
+            let rows_per_part = most.div_ceil(options.fanout.max(2) as u64) as usize;
+            let parts = if source_summary.rows >= target_summary.rows {
+                split(source, target, &table, &range, rows_per_part, false).await?
+            } else {
+                split(target, source, &table, &range, rows_per_part, true).await?
+            };
+            // Rows changing under the verify may leave a range that no longer
+            // splits; it is then compared whole.
+            if parts.len() > 1 {
+                differing.extend(parts.into_iter().rev().filter(|(_, s, t)| s != t));
+                continue;
+            }
+        }
+        let source_rows = source.rows(&table, &range).await?;
+        let target_rows = target.rows(&table, &range).await?;
+        diff.compare(
+            source_rows.iter().map(|row| table.digest(row)),
+            target_rows.iter().map(|row| table.digest(row)),
+        );
+    }
+    Ok(diff.finish(table.schema.name.clone(), source_rows, target_rows))
+}
+
+/// `range` cut by `by`'s keys, with `by`'s and `other`'s summaries of each part, as
+/// (range, source summary, target summary).
+async fn split<B: VerifySide, O: VerifySide>(
+    by: &mut B,
+    other: &mut O,
+    table: &VerifyTable,
+    range: &KeyRange,
+    rows_per_part: usize,
+    by_is_target: bool,
+) -> Result<Vec<(KeyRange, RangeSummary, RangeSummary)>> {
+    let mut parts = Vec::new();
+    for (part, by_summary) in by.partition(table, range, rows_per_part).await? {
+        let other_summary = other.summarize(table, &part).await?;
+        parts.push(if by_is_target {
+            (part, other_summary, by_summary)
+        } else {
+            (part, by_summary, other_summary)
+        });
+    }
+    Ok(parts)
+}
+
+/// Rows matched by key across all the compared ranges of a table.
+///
+/// A row unmatched in its range waits for the rest of the table: where an engine
+/// orders text keys by another collation than the source's, it may sit in another
+/// range on the other side, which then differs too and is compared later.
+#[derive(Debug)]
+struct RowDiff {
+    keys_listed: usize,
+    different: Keys,
+    /// Unmatched rows by key encoding, with the order they were found in.
+    source_only: HashMap<Vec<u8>, (usize, RowDigest)>,
+    target_only: HashMap<Vec<u8>, (usize, RowDigest)>,
+    found: usize,
+}
+
+impl RowDiff {
+    fn new(keys_listed: usize) -> RowDiff {
+        RowDiff {
+            keys_listed,
+            different: Keys::default(),
+            source_only: HashMap::new(),
+            target_only: HashMap::new(),
+            found: 0,
+        }
+    }
+
+    fn compare(
+        &mut self,
+        source: impl IntoIterator<Item = RowDigest>,
+        target: impl IntoIterator<Item = RowDigest>,
+    ) {
+        for row in source {
+            self.unmatched(row, true);
+        }
+        for row in target {
+            self.unmatched(row, false);
+        }
+    }
+
+    /// Matches `row` with the other side's unmatched row of its key, or keeps it.
+    fn unmatched(&mut self, row: RowDigest, from_source: bool) {
+        let (own, other) = if from_source {
+            (&mut self.source_only, &mut self.target_only)
+        } else {
+            (&mut self.target_only, &mut self.source_only)
+        };
+        match other.remove(&row.key_encoding) {
+            Some((_, matched)) if matched.hash != row.hash => {
+                self.different.push(row.key, self.keys_listed);
+            }
+            Some(_) => {}
+            None => {
+                self.found += 1;
+                own.insert(row.key_encoding.clone(), (self.found, row));
+            }
+        }
+    }
+
+    fn finish(self, table: TableName, source_rows: u64, target_rows: u64) -> TableReport {
+        let keys = |unmatched: HashMap<Vec<u8>, (usize, RowDigest)>| {
+            let mut rows: Vec<(usize, RowDigest)> = unmatched.into_values().collect();
+            rows.sort_by_key(|(found, _)| *found);
+            let mut keys = Keys::default();
+            for (_, row) in rows {
+                keys.push(row.key, self.keys_listed);
+            }
+            keys
+        };
+        TableReport {
+            table,
+            source_rows,
+            target_rows,
+            missing: keys(self.source_only),
+            extra: keys(self.target_only),
+            different: self.different,
+        }
+    }
+}
