@@ -134,6 +134,9 @@ pub(crate) struct VerifyArgs {
     /// Fix the differences found.
     #[arg(long)]
     pub(crate) repair: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,6 +20,8 @@ pub(crate) enum Exit {
     /// The command line or the configuration is wrong, or a server is not set up
     /// for syncing: the user has something to fix before trying again.
     Usage = 2,
+    /// `verify` found differences between source and target.
+    Differences = 3,
 }
 
 impl Failure {

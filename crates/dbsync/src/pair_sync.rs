@@ -23,7 +23,7 @@ use dbsync_postgres::poll::PgPollSource;
 use tokio::sync::watch;
 
 use crate::connection::{mysql_options, postgres_config};
-use crate::endpoint::{AnyCapture, AnySource, AnyTarget};
+use crate::endpoint::{AnyCapture, AnySource, AnyTarget, AnyTargetReader};
 use crate::failure::{Exit, Failure};
 
 /// Whether a run ends when it has caught up (`--once`) or when asked to stop.
@@ -355,13 +355,34 @@ impl PairSync {
     /// written.
     async fn open_target(&self, tables: &[Arc<TableSchema>]) -> Result<AnyTarget> {
         let mut target = AnyTarget::open(&self.target, &self.name, &self.pair).await?;
-        for table in tables {
-            if let Some(selection) = self.pair.selects(&table.name.name) {
-                target.rename(&table.name.name, &selection.target_table());
-            }
-            target.plan_table(table)?;
+        for (table, name) in self.target_names(tables) {
+            target.rename(&table.name.name, &name);
+            target.plan_table(&table)?;
         }
         Ok(target)
+    }
+
+    /// The target tables of `tables`, read back as the source's values, for verify.
+    pub(crate) async fn open_target_reader(
+        &self,
+        tables: &[Arc<TableSchema>],
+    ) -> Result<AnyTargetReader> {
+        AnyTargetReader::open(&self.target, &self.pair, &self.target_names(tables)).await
+    }
+
+    /// Each of `tables` with the name of its target table (before identifier case):
+    /// its own, or the one the pair gives it.
+    fn target_names(&self, tables: &[Arc<TableSchema>]) -> Vec<(Arc<TableSchema>, String)> {
+        tables
+            .iter()
+            .map(|table| {
+                let name = self
+                    .pair
+                    .selects(&table.name.name)
+                    .map_or_else(|| table.name.name.clone(), |s| s.target_table());
+                (Arc::clone(table), name)
+            })
+            .collect()
     }
 
     /// The pair's capture for `tables`; polling checks here that each table has the

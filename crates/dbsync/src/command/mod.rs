@@ -4,6 +4,7 @@ mod connection;
 mod demo;
 mod run;
 mod triggers;
+mod verify;
 
 use std::path::Path;
 
@@ -20,6 +21,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
             connection::test(&cli.config, &name).await
         }
         Command::Triggers(command) => triggers::run(&cli.config, command).await,
+        Command::Verify(args) => verify::run(&cli.config, args).await,
         other => Err(Failure::not_built(other.name())),
     }
 }

@@ -5,7 +5,9 @@
 mod capture;
 mod source;
 mod target;
+mod target_reader;
 
 pub(crate) use capture::AnyCapture;
 pub(crate) use source::AnySource;
 pub(crate) use target::AnyTarget;
+pub(crate) use target_reader::AnyTargetReader;

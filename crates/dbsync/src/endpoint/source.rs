@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use dbsync_config::{Capture, ConnectionUrl, Engine};
 use dbsync_core::pipeline::Source;
+use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
 use dbsync_core::{Error, ErrorKind, Result, Row, TableSchema, Value};
 use dbsync_mysql::source::MysqlSource;
 use dbsync_postgres::source::PgSource;
@@ -105,6 +106,20 @@ impl Source for AnySource {
         match self {
             AnySource::Mysql(source) => source.read_chunk(table, after, limit).await,
             AnySource::Postgres(source) => source.read_chunk(table, after, limit).await,
+        }
+    }
+}
+
+impl VerifySide for AnySource {
+    async fn read_range(
+        &mut self,
+        table: &VerifyTable,
+        range: &KeyRange,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        match self {
+            AnySource::Mysql(source) => source.read_range(table, range, limit).await,
+            AnySource::Postgres(source) => source.read_range(table, range, limit).await,
         }
     }
 }

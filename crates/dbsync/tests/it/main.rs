@@ -11,6 +11,7 @@ mod sync_pair;
 mod targets;
 mod trigger_capture;
 mod type_families;
+mod verify;
 
 use std::process::{Command, Output};
 
