@@ -46,3 +46,16 @@ fn find_pair<'a>(config: &'a Config, path: &Path, name: &str) -> Result<&'a Pair
         )
     })
 }
+
+/// The pairs named, or every enabled pair of `config` when none is.
+fn pair_names(config: &Config, named: &[String]) -> Vec<String> {
+    if !named.is_empty() {
+        return named.to_vec();
+    }
+    config
+        .pairs
+        .iter()
+        .filter(|(_, pair)| pair.enabled)
+        .map(|(name, _)| name.clone())
+        .collect()
+}

@@ -14,16 +14,7 @@ pub(crate) async fn run(config_path: &Path, args: RunArgs) -> Result<(), Failure
     }
     let config = super::load_config(config_path)?;
     crate::logging::init(&config.logging);
-    let names: Vec<String> = if args.pairs.is_empty() {
-        config
-            .pairs
-            .iter()
-            .filter(|(_, pair)| pair.enabled)
-            .map(|(name, _)| name.clone())
-            .collect()
-    } else {
-        args.pairs.clone()
-    };
+    let names = super::pair_names(&config, &args.pairs);
     if names.is_empty() {
         return Err(Failure::new(
             Exit::Usage,

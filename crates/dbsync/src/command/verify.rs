@@ -20,16 +20,7 @@ pub(crate) async fn run(config_path: &Path, args: VerifyArgs) -> Result<(), Fail
     }
     let config = super::load_config(config_path)?;
     crate::logging::init(&config.logging);
-    let names: Vec<String> = if args.pairs.is_empty() {
-        config
-            .pairs
-            .iter()
-            .filter(|(_, pair)| pair.enabled)
-            .map(|(name, _)| name.clone())
-            .collect()
-    } else {
-        args.pairs.clone()
-    };
+    let names = super::pair_names(&config, &args.pairs);
     let mut reports = Vec::new();
     for name in &names {
         let pair = super::find_pair(&config, config_path, name)?;
