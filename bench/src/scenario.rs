@@ -269,10 +269,17 @@ impl Bench {
         let sysbench = self.sysbench(seconds, rate);
         let done = Arc::new(AtomicBool::new(false));
         let mut probe_conn = self.source_conn().await;
+        // Probes of an earlier section stay in the table (and were copied): this run's
+        // come after them.
+        let first: i64 = probe_conn
+            .query_first("SELECT COALESCE(MAX(id), 0) FROM lag_probe")
+            .await
+            .expect("the last probe")
+            .unwrap_or(0);
         let mut writer = {
             let done = Arc::clone(&done);
             tokio::spawn(async move {
-                let mut id = 0i64;
+                let mut id = first;
                 while !done.load(Ordering::Relaxed) {
                     id += 1;
                     probe_conn
@@ -285,7 +292,7 @@ impl Bench {
             })
         };
         let mut lags = Vec::new();
-        let mut seen = 0i64;
+        let mut seen = first;
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let mut written = None;
         // After the load, the probes still on their way are waited for, up to a bound.
