@@ -1,0 +1,14 @@
+//! The control plane of dbsync (ARCHITECTURE.md §1): the state store, the lifecycle of
+//! runs, the REST API and the Prometheus metrics around the engines.
+
+mod error;
+mod lifecycle;
+mod store;
+
+pub use error::{Error, ErrorKind, Result};
+pub use lifecycle::{ActiveRun, Outcome, PairState, RunId, RunState};
+pub use store::{
+    Cleaned, Conflict, ConflictResolution, ConnectionRecord, DeadLetter, LogLevel, NewConflict,
+    NewDeadLetter, PairRecord, PairStatus, RunLogLine, RunRecord, Store, TableState, TableStatus,
+    TableUpdate,
+};

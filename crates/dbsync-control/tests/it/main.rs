@@ -1,0 +1,3 @@
+//! Tests of the control plane against a real state store file and a real server socket.
+
+mod store;
