@@ -1,12 +1,16 @@
 //! The control plane of dbsync (ARCHITECTURE.md §1): the state store, the lifecycle of
 //! runs, the REST API and the Prometheus metrics around the engines.
 
+mod api;
 mod error;
 mod lifecycle;
+mod metrics;
 mod store;
 
+pub use api::{router, serve};
 pub use error::{Error, ErrorKind, Result};
 pub use lifecycle::{ActiveRun, Outcome, PairState, RunId, RunState};
+pub use metrics::{Metrics, Operation};
 pub use store::{
     Cleaned, Conflict, ConflictResolution, ConnectionRecord, DeadLetter, LogLevel, NewConflict,
     NewDeadLetter, PairRecord, PairStatus, RunLogLine, RunRecord, Store, TableState, TableStatus,
