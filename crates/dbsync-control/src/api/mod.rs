@@ -22,7 +22,7 @@ use axum::{Router, middleware};
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tower_http::cors::CorsLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -95,14 +95,25 @@ pub fn router(store: Store, metrics: Metrics, server: &dbsync_config::Server) ->
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
-    if let Some(token) = server.auth_token.clone() {
-        protected = protected.layer(middleware::from_fn_with_state(token, auth::require_token));
+    match server.auth_token.clone() {
+        Some(token) => {
+            protected = protected.layer(middleware::from_fn_with_state(token, auth::require_token));
+        }
+        None => tracing::warn!(
+            "server.auth_token is not set: the API answers anyone who can reach {}; set a token before listening beyond loopback",
+            server.listen
+        ),
     }
     let router = Router::new()
         .route("/health", get(health))
         .merge(protected)
         .with_state(AppState { store, metrics })
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            // Method, path and status at info; headers (the token) are never logged.
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .layer(cors(&server.cors_origins)?);
     Ok(router)
 }

@@ -1,14 +1,14 @@
 //! `/api/v1/pairs`: sync pairs, their runs and their tables.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use dbsync_config::Pair;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult, ErrorBody, JsonBody};
+use super::error::{ApiError, ApiResult, ErrorBody, JsonBody, QueryParams};
 use crate::store::{PairRecord, RunRecord, TableState};
 
 /// A pair to add.
@@ -110,7 +110,7 @@ pub(crate) async fn disable(
 pub(crate) async fn runs(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(page): Query<Page>,
+    QueryParams(page): QueryParams<Page>,
 ) -> ApiResult<Vec<RunRecord>> {
     Ok(Json(state.store.runs(name, page.limit()?).await?))
 }

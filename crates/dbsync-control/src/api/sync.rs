@@ -5,10 +5,10 @@
 //! configuration) answers 501 until `dbsync serve` drives the engines.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult, ErrorBody};
+use super::error::{ApiError, ApiResult, ErrorBody, QueryParams};
 use super::pairs::Page;
 use crate::store::{Conflict, PairStatus, RunLogLine, RunRecord};
 
@@ -23,7 +23,7 @@ pub(crate) async fn status(State(state): State<AppState>) -> ApiResult<Vec<PairS
         (status = 400, body = ErrorBody)))]
 pub(crate) async fn history(
     State(state): State<AppState>,
-    Query(page): Query<Page>,
+    QueryParams(page): QueryParams<Page>,
 ) -> ApiResult<Vec<RunRecord>> {
     Ok(Json(state.store.history(page.limit()?).await?))
 }

@@ -61,6 +61,14 @@ async fn health_is_open_and_everything_else_needs_the_token() {
 }
 
 #[tokio::test]
+async fn without_a_token_configured_every_route_is_open() {
+    let server = TestServer::start_with(dbsync_config::Server::default()).await;
+    let request = server.anonymous(Method::GET, "/api/v1/connections");
+    let (status, list) = json(request.send().await.unwrap()).await;
+    assert_eq!((status, list), (200, json!([])));
+}
+
+#[tokio::test]
 async fn manages_connections_with_passwords_masked() {
     let server = TestServer::start().await;
     add_connections(&server).await;
@@ -220,6 +228,10 @@ async fn manages_pairs_their_state_and_history() {
         .call(Method::GET, "/api/v1/pairs/shop-analytics/runs?limit=0")
         .await;
     assert_eq!(status, 400);
+    let (status, body) = server
+        .call(Method::GET, "/api/v1/sync/history?limit=many")
+        .await;
+    assert_eq!((status, error_code(&body)), (400, "bad_request"));
     let (status, history) = server.call(Method::GET, "/api/v1/sync/history").await;
     assert_eq!((status, &history[0]["id"]), (200, &json!(run_id)));
     let (status, one) = server

@@ -17,17 +17,22 @@ pub(crate) struct TestServer {
 }
 
 impl TestServer {
+    /// A server with the token [`TOKEN`] and the dashboard at [`ORIGIN`].
     pub(crate) async fn start() -> TestServer {
+        TestServer::start_with(Server {
+            auth_token: Some(Secret::new(TOKEN)),
+            cors_origins: vec![ORIGIN.to_owned()],
+            ..Server::default()
+        })
+        .await
+    }
+
+    pub(crate) async fn start_with(settings: Server) -> TestServer {
         let directory = tempfile::tempdir().unwrap();
         let store = Store::open_sqlite(directory.path().join("state.db"))
             .await
             .unwrap();
         let metrics = Metrics::new();
-        let settings = Server {
-            auth_token: Some(Secret::new(TOKEN)),
-            cors_origins: vec![ORIGIN.to_owned()],
-            ..Server::default()
-        };
         let router = dbsync_control::router(store.clone(), metrics.clone(), &settings).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
