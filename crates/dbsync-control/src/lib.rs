@@ -3,12 +3,14 @@
 
 mod api;
 mod error;
+mod events;
 mod lifecycle;
 mod metrics;
 mod store;
 
-pub use api::{router, serve};
+pub use api::{Control, router, serve};
 pub use error::{Error, ErrorKind, Result};
+pub use events::{Event, Events};
 pub use lifecycle::{ActiveRun, Outcome, PairState, RunId, RunState};
 pub use metrics::{Metrics, Operation};
 pub use store::{

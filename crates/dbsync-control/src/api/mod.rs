@@ -29,16 +29,32 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{Error, Result};
+use crate::events::Events;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use error::ApiError;
 
-/// What the handlers share.
+/// What the server serves, shared with the engines that feed it: the state store, the
+/// metrics and the live events.
 #[derive(Debug, Clone)]
-struct AppState {
-    store: Store,
-    metrics: Metrics,
+pub struct Control {
+    pub store: Store,
+    pub metrics: Metrics,
+    pub events: Events,
 }
+
+impl Control {
+    /// A control plane over `store` with new metrics and events.
+    pub fn new(store: Store) -> Control {
+        Control {
+            store,
+            metrics: Metrics::new(),
+            events: Events::new(),
+        }
+    }
+}
+
+type AppState = Control;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -62,10 +78,10 @@ impl Modify for BearerToken {
     }
 }
 
-/// The API's router over `store` and `metrics`, with the settings of `server:`
+/// The API's router over `control`, with the settings of `server:`
 /// (bearer token, CORS origins). Without `auth_token` every route is open: for a server
 /// on loopback, as seed 002's examples call it.
-pub fn router(store: Store, metrics: Metrics, server: &dbsync_config::Server) -> Result<Router> {
+pub fn router(control: Control, server: &dbsync_config::Server) -> Result<Router> {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(connections::list, connections::create))
         .routes(routes!(connections::get, connections::delete))
@@ -107,7 +123,7 @@ pub fn router(store: Store, metrics: Metrics, server: &dbsync_config::Server) ->
     let router = Router::new()
         .route("/health", get(health))
         .merge(protected)
-        .with_state(AppState { store, metrics })
+        .with_state(control)
         .layer(
             // Method, path and status at info; headers (the token) are never logged.
             TraceLayer::new_for_http()
@@ -118,15 +134,19 @@ pub fn router(store: Store, metrics: Metrics, server: &dbsync_config::Server) ->
     Ok(router)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets requests in
-/// flight finish.
+/// Serves `router` on `listener` until `shutdown` completes, then closes `events` (which
+/// ends the SSE streams) and lets requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    events: Events,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            events.close();
+        })
         .await
 }
 

@@ -1,15 +1,20 @@
 //! Seed 001's `/api/v1/sync/*`, `/api/v1/conflicts` and `/api/v1/config`, and the runs.
 //!
-//! What the store can answer is answered; what needs the engine (starting and stopping
-//! runs, live progress, applying a conflict's resolution, changing the running
+//! What the store and the live events can answer is answered; what needs the engine
+//! (starting and stopping runs, applying a conflict's resolution, changing the running
 //! configuration) answers 501 until `dbsync serve` drives the engines.
+
+use std::convert::Infallible;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::Stream;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody, QueryParams};
 use super::pairs::Page;
+use crate::events::Event;
 use crate::store::{Conflict, PairStatus, RunLogLine, RunRecord};
 
 #[utoipa::path(get, path = "/api/v1/sync/status", tag = "sync",
@@ -67,9 +72,23 @@ pub(crate) async fn stop() -> ApiError {
 }
 
 #[utoipa::path(get, path = "/api/v1/sync/stream", tag = "sync",
-    responses((status = 501, body = ErrorBody)))]
-pub(crate) async fn stream() -> ApiError {
-    ApiError::needs_engine("GET /api/v1/sync/stream")
+    responses((status = 200, description = "Server-sent events: each `event:` is the `type` of its JSON `data:`.", content_type = "text/event-stream", body = Event)))]
+pub(crate) async fn stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let events = futures_util::stream::unfold(state.events.listen(), |mut listener| async move {
+        let event = listener.next().await?;
+        Some((Ok(sse_event(&event)), listener))
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}
+
+fn sse_event(event: &Event) -> SseEvent {
+    let named = SseEvent::default().event(event.name());
+    match serde_json::to_string(event) {
+        Ok(data) => named.data(data),
+        Err(error) => named.comment(format!("an event could not be written as JSON: {error}")),
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/conflicts/{id}/resolve", tag = "conflicts",

@@ -10,7 +10,7 @@ use crate::server::{TestServer, answer};
 #[tokio::test]
 async fn serves_the_recorded_series_in_prometheus_text() {
     let server = TestServer::start().await;
-    let metrics = &server.metrics;
+    let metrics = &server.control.metrics;
     metrics.rows_applied("shop-analytics", "shop.orders", Operation::Insert, 1000);
     metrics.rows_applied("shop-analytics", "shop.orders", Operation::Insert, 24);
     metrics.rows_applied("shop-analytics", "shop.orders", Operation::Delete, 3);

@@ -1,7 +1,7 @@
 //! A server on a free loopback port, over a fresh state store.
 
 use dbsync_config::{Secret, Server};
-use dbsync_control::{Metrics, Store};
+use dbsync_control::{Control, Store};
 use reqwest::{Client, RequestBuilder, Response};
 use tokio::net::TcpListener;
 
@@ -10,8 +10,9 @@ pub(crate) const ORIGIN: &str = "http://localhost:3000";
 
 pub(crate) struct TestServer {
     pub(crate) base: String,
-    pub(crate) metrics: Metrics,
-    pub(crate) store: Store,
+    pub(crate) control: Control,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
     client: Client,
     _directory: tempfile::TempDir,
 }
@@ -32,22 +33,34 @@ impl TestServer {
         let store = Store::open_sqlite(directory.path().join("state.db"))
             .await
             .unwrap();
-        let metrics = Metrics::new();
-        let router = dbsync_control::router(store.clone(), metrics.clone(), &settings).unwrap();
+        let control = Control::new(store);
+        let router = dbsync_control::router(control.clone(), &settings).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(dbsync_control::serve(
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(dbsync_control::serve(
             listener,
             router,
-            std::future::pending(),
+            control.events.clone(),
+            async move {
+                // A dropped sender stops the server too.
+                let _ = stopped.await;
+            },
         ));
         TestServer {
             base,
-            metrics,
-            store,
+            control,
+            shutdown: Some(shutdown),
+            served,
             client: Client::new(),
             _directory: directory,
         }
+    }
+
+    /// Shuts the server down gracefully and waits until it has.
+    pub(crate) async fn stop(mut self) {
+        drop(self.shutdown.take());
+        (&mut self.served).await.unwrap().unwrap();
     }
 
     /// A request without the token.
