@@ -2,13 +2,15 @@
 //! runs, the REST API and the Prometheus metrics around the engines.
 
 mod api;
+mod control;
 mod error;
 mod events;
 mod lifecycle;
 mod metrics;
 mod store;
 
-pub use api::{Control, router, serve};
+pub use api::{router, serve};
+pub use control::Control;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, Events};
 pub use lifecycle::{ActiveRun, Outcome, PairState, RunId, RunState};

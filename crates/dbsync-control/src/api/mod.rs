@@ -28,31 +28,10 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::events::Events;
-use crate::metrics::Metrics;
-use crate::store::Store;
 use error::ApiError;
-
-/// What the server serves, shared with the engines that feed it: the state store, the
-/// metrics and the live events.
-#[derive(Debug, Clone)]
-pub struct Control {
-    pub store: Store,
-    pub metrics: Metrics,
-    pub events: Events,
-}
-
-impl Control {
-    /// A control plane over `store` with new metrics and events.
-    pub fn new(store: Store) -> Control {
-        Control {
-            store,
-            metrics: Metrics::new(),
-            events: Events::new(),
-        }
-    }
-}
 
 type AppState = Control;
 

@@ -1,4 +1,4 @@
-use dbsync_control::{Event, TableStatus};
+use dbsync_control::{Event, Outcome, TableStatus};
 use reqwest::Method;
 
 use crate::server::TestServer;
@@ -48,4 +48,59 @@ async fn streams_published_events_and_ends_at_shutdown() {
         "the stream ends at shutdown"
     );
     stopping.await.unwrap();
+}
+
+#[tokio::test]
+async fn announces_the_lifecycle_of_runs() {
+    let server = TestServer::start().await;
+    let store = &server.control.store;
+    store
+        .create_connection("shop", crate::store::url("mysql://repl:pw@127.0.0.1/shop"))
+        .await
+        .unwrap();
+    store
+        .create_connection(
+            "analytics",
+            crate::store::url("postgres://dbsync@127.0.0.1/analytics"),
+        )
+        .await
+        .unwrap();
+    store
+        .create_pair(
+            "shop-analytics",
+            dbsync_config::Pair::new("shop", "analytics"),
+        )
+        .await
+        .unwrap();
+    let mut response = server
+        .request(Method::GET, "/api/v1/sync/stream")
+        .send()
+        .await
+        .unwrap();
+
+    let run = server.control.start_run("shop-analytics").await.unwrap();
+    let id = run.id().to_string();
+    let running = read_until(&mut response, "\n\n").await;
+    assert_eq!(
+        running,
+        format!(
+            "event: run_state\ndata: {{\"type\":\"run_state\",\"pair\":\"shop-analytics\",\"run\":\"{id}\",\"state\":\"running\",\"error\":null}}\n\n"
+        )
+    );
+    server
+        .control
+        .finish_run(
+            run,
+            Outcome::Failed {
+                error: "lost the binlog connection".to_owned(),
+            },
+        )
+        .await
+        .unwrap();
+    let failed = read_until(&mut response, "\n\n").await;
+    assert!(failed.starts_with("event: run_state\n"), "{failed}");
+    assert!(
+        failed.contains(r#""state":"failed","error":"lost the binlog connection""#),
+        "{failed}"
+    );
 }
