@@ -1,0 +1,111 @@
+//! Seed 001's `/api/v1/sync/*`, `/api/v1/conflicts` and `/api/v1/config`, and the runs.
+//!
+//! What the store and the live events can answer is answered; what needs the engine
+//! (starting and stopping runs, applying a conflict's resolution, changing the running
+//! configuration) answers 501 until `dbsync serve` drives the engines.
+
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::Stream;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult, ErrorBody, QueryParams};
+use super::pairs::Page;
+use crate::events::Event;
+use crate::store::{Conflict, PairStatus, RunLogLine, RunRecord};
+
+#[utoipa::path(get, path = "/api/v1/sync/status", tag = "sync",
+    responses((status = 200, description = "Every pair with its state and latest run.", body = [PairStatus])))]
+pub(crate) async fn status(State(state): State<AppState>) -> ApiResult<Vec<PairStatus>> {
+    Ok(Json(state.store.status().await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/sync/history", tag = "sync", params(Page),
+    responses((status = 200, description = "Runs of every pair, newest first.", body = [RunRecord]),
+        (status = 400, body = ErrorBody)))]
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    QueryParams(page): QueryParams<Page>,
+) -> ApiResult<Vec<RunRecord>> {
+    Ok(Json(state.store.history(page.limit()?).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "sync",
+    params(("id" = String, Path, description = "The run's id.")),
+    responses((status = 200, body = RunRecord), (status = 404, body = ErrorBody)))]
+pub(crate) async fn run(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<RunRecord> {
+    Ok(Json(state.store.run(id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/runs/{id}/logs", tag = "sync",
+    params(("id" = String, Path, description = "The run's id.")),
+    responses((status = 200, body = [RunLogLine]), (status = 404, body = ErrorBody)))]
+pub(crate) async fn run_logs(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<RunLogLine>> {
+    Ok(Json(state.store.run_logs(id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/conflicts", tag = "conflicts",
+    responses((status = 200, description = "Unresolved conflicts, oldest first.", body = [Conflict])))]
+pub(crate) async fn conflicts(State(state): State<AppState>) -> ApiResult<Vec<Conflict>> {
+    Ok(Json(state.store.unresolved_conflicts().await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/sync/trigger", tag = "sync",
+    responses((status = 501, body = ErrorBody)))]
+pub(crate) async fn trigger() -> ApiError {
+    ApiError::needs_engine("POST /api/v1/sync/trigger")
+}
+
+#[utoipa::path(post, path = "/api/v1/sync/stop", tag = "sync",
+    responses((status = 501, body = ErrorBody)))]
+pub(crate) async fn stop() -> ApiError {
+    ApiError::needs_engine("POST /api/v1/sync/stop")
+}
+
+#[utoipa::path(get, path = "/api/v1/sync/stream", tag = "sync",
+    responses((status = 200, description = "Server-sent events: each `event:` is the `type` of its JSON `data:`.", content_type = "text/event-stream", body = Event)))]
+pub(crate) async fn stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let events = futures_util::stream::unfold(state.events.listen(), |mut listener| async move {
+        let event = listener.next().await?;
+        Some((Ok(sse_event(&event)), listener))
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}
+
+fn sse_event(event: &Event) -> SseEvent {
+    let named = SseEvent::default().event(event.name());
+    match serde_json::to_string(event) {
+        Ok(data) => named.data(data),
+        Err(error) => named.comment(format!("an event could not be written as JSON: {error}")),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/conflicts/{id}/resolve", tag = "conflicts",
+    params(("id" = String, Path, description = "The conflict's id.")),
+    responses((status = 501, body = ErrorBody)))]
+pub(crate) async fn resolve(Path(_id): Path<String>) -> ApiError {
+    ApiError::needs_engine("POST /api/v1/conflicts/{id}/resolve")
+}
+
+#[utoipa::path(get, path = "/api/v1/config", tag = "config",
+    responses((status = 501, body = ErrorBody)))]
+pub(crate) async fn get_config() -> ApiError {
+    ApiError::needs_engine("GET /api/v1/config")
+}
+
+#[utoipa::path(put, path = "/api/v1/config", tag = "config",
+    responses((status = 501, body = ErrorBody)))]
+pub(crate) async fn put_config() -> ApiError {
+    ApiError::needs_engine("PUT /api/v1/config")
+}
