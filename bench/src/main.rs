@@ -27,6 +27,8 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use crate::measure::median;
+use dbsync_mysql::writer::CopyMethod;
+
 use crate::scenario::Bench;
 
 struct Args {
@@ -216,18 +218,24 @@ fn postgres(bench: &Bench, args: &Args, runtime: &tokio::runtime::Runtime) -> Va
 /// MySQL -> MySQL: dbsync's copy beside LOAD DATA LOCAL INFILE.
 fn mysql(bench: &Bench, args: &Args, runtime: &tokio::runtime::Runtime) -> Value {
     let (mut ceiling, mut ours, mut ratios) = (vec![], vec![], vec![]);
+    let (mut by_load, mut by_insert) = (vec![], vec![]);
     for run in 1..=args.runs {
         let c = runtime.block_on(bench.mysql_load_ceiling());
         let d = bench.copy_to_mysql_with_dbsync();
+        let load = runtime.block_on(bench.mysql_copy_by(CopyMethod::LoadData));
+        let insert = runtime.block_on(bench.mysql_copy_by(CopyMethod::Insert));
         println!(
-            "run {run}: LOAD DATA LOCAL INFILE {:.2} s, dbsync {:.2} s ({:.0} MiB, {:.2} CPU-s)",
+            "run {run}: LOAD DATA LOCAL INFILE {:.2} s, dbsync {:.2} s ({:.0} MiB, {:.2} CPU-s); the writer by LOAD DATA {load:.2} s, by INSERT {insert:.2} s",
             c.seconds, d.seconds, d.peak_rss_mb, d.cpu_seconds
         );
         ceiling.push(c.seconds);
         ours.push(d.seconds);
         ratios.push(d.seconds / c.seconds);
+        by_load.push(load);
+        by_insert.push(insert);
     }
     let (ceiling, ours, ratio) = (median(&mut ceiling), median(&mut ours), median(&mut ratios));
+    let (by_load, by_insert) = (median(&mut by_load), median(&mut by_insert));
     let rows = args.rows as f64;
     println!(
         "MySQL -> MySQL, {} rows of sysbench's sbtest1, medians of {} runs",
@@ -241,8 +249,16 @@ fn mysql(bench: &Bench, args: &Args, runtime: &tokio::runtime::Runtime) -> Value
         "  initial copy, dbsync                        {ours:8.2} s  {:>10.0} rows/s  {ratio:.2}x the ceiling, median of per-run ratios (goal <= 1.25)",
         rows / ours
     );
+    println!(
+        "  the writer's two ways to copy, one lane:     LOAD DATA {by_load:.2} s, multi-row INSERT {by_insert:.2} s"
+    );
     json!({
-        "copy_seconds": { "ceiling_load_data_local_infile": ceiling, "dbsync": ours },
+        "copy_seconds": {
+            "ceiling_load_data_local_infile": ceiling,
+            "dbsync": ours,
+            "writer_by_load_data": by_load,
+            "writer_by_insert": by_insert,
+        },
         "copy_ratio_to_ceiling": ratio,
     })
 }
