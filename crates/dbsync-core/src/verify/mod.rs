@@ -5,12 +5,14 @@
 //! ranges are summarized as a row count and a sum of row hashes ([`RangeSummary`]);
 //! ranges that differ are bisected down to rows, which are matched by key
 //! ([`verify_table`]). The result lists per table the missing, extra and different
-//! keys ([`VerifyReport`]).
+//! keys ([`VerifyReport`]), which [`repair_table`] can make equal through the target's
+//! normal apply path.
 
 mod canonical;
 mod compare;
 mod json;
 mod key_range;
+mod repair;
 mod report;
 mod side;
 mod summary;
@@ -18,6 +20,7 @@ mod summary;
 pub use canonical::{Canonical, ZeroDates};
 pub use compare::{VerifyOptions, verify_table, verify_tables};
 pub use key_range::{Key, KeyRange};
+pub use repair::{RepairScope, Repaired, repair_table};
 pub use report::{Keys, TableReport, VerifyReport};
 pub use side::VerifySide;
 pub use summary::{RangeSummary, RowDigest, VerifyTable};

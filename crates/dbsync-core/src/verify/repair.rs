@@ -1,0 +1,147 @@
+//! Repair: the target's rows of the keys a verify found differing made equal to the
+//! source's, through the target's normal apply path.
+
+use std::ops::Bound;
+
+use serde::{Deserialize, Serialize};
+
+use crate::change::{Change, ChangeOp, Row};
+use crate::change_batch::ChangeBatch;
+use crate::checkpoint::Checkpoint;
+use crate::error::{Error, ErrorKind, Result};
+use crate::pipeline::Target;
+use crate::table_schema::TableName;
+use crate::verify::key_range::{Key, KeyRange};
+use crate::verify::report::{Keys, TableReport};
+use crate::verify::side::VerifySide;
+use crate::verify::summary::VerifyTable;
+
+/// Which differences a repair fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepairScope {
+    /// Missing rows are inserted, different ones overwritten, extra ones deleted.
+    Everything,
+    /// Missing rows are inserted; no row the target holds is changed.
+    MissingOnly,
+}
+
+/// What a repair wrote to one table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repaired {
+    /// Rows written as the source holds them now.
+    pub upserted: u64,
+    /// Rows deleted: extra on the target, or gone from the source since the verify.
+    pub deleted: u64,
+}
+
+/// Makes `table`'s rows on `target` of the keys in `report` (which must list every
+/// key, see [`Keys::is_complete`]) what `source` holds now, within `scope`.
+///
+/// Each key's row is read afresh from the source, so a row that changed since the
+/// verify is written as it is now, and one gone from the source is deleted. Writes
+/// go through [`Target::apply`] in batches of at most `batch_rows` keys, each one
+/// transaction that carries `checkpoint` (the table's own, read from the target)
+/// unchanged, so that no checkpoint moves. Upserts and deletes by key are
+/// idempotent: a repair that fails midway may simply run again.
+pub async fn repair_table<S: VerifySide, T: Target>(
+    source: &mut S,
+    target: &mut T,
+    table: &VerifyTable,
+    report: &TableReport,
+    scope: RepairScope,
+    checkpoint: Option<&Checkpoint>,
+    batch_rows: usize,
+) -> Result<Repaired> {
+    let rewritten: &[&Keys] = match scope {
+        RepairScope::Everything => &[&report.missing, &report.different],
+        RepairScope::MissingOnly => &[&report.missing],
+    };
+    let deleted: &[&Keys] = match scope {
+        RepairScope::Everything => &[&report.extra],
+        RepairScope::MissingOnly => &[],
+    };
+    if let Some(partial) = rewritten.iter().chain(deleted).find(|k| !k.is_complete()) {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "the verify listed {} of the {} differing keys, and a repair needs them all; verify again listing every key",
+                partial.first.len(),
+                partial.count
+            ),
+        )
+        .with_table(report.table.clone()));
+    }
+    let checkpoints: Vec<_> = checkpoint
+        .map(|c| (report.table.clone(), c.clone()))
+        .into_iter()
+        .collect();
+    let mut repaired = Repaired::default();
+    let mut batch = ChangeBatch::new();
+    for key in rewritten.iter().flat_map(|keys| &keys.first) {
+        let op = match source_row(source, table, key).await? {
+            Some(after) => {
+                repaired.upserted += 1;
+                ChangeOp::Insert { after }
+            }
+            None if scope == RepairScope::Everything => {
+                repaired.deleted += 1;
+                ChangeOp::Delete {
+                    before: table.row_with_key(key),
+                }
+            }
+            // Gone from the source since the verify: no longer missing.
+            None => continue,
+        };
+        push(&mut batch, table, op, target, &checkpoints, batch_rows).await?;
+    }
+    for key in deleted.iter().flat_map(|keys| &keys.first) {
+        repaired.deleted += 1;
+        let op = ChangeOp::Delete {
+            before: table.row_with_key(key),
+        };
+        push(&mut batch, table, op, target, &checkpoints, batch_rows).await?;
+    }
+    if !batch.is_empty() {
+        target.apply(&batch, &checkpoints).await?;
+    }
+    Ok(repaired)
+}
+
+/// Adds `op` to `batch`, applying the batch once it holds `batch_rows` changes.
+async fn push<T: Target>(
+    batch: &mut ChangeBatch,
+    table: &VerifyTable,
+    op: ChangeOp,
+    target: &mut T,
+    checkpoints: &[(TableName, Checkpoint)],
+    batch_rows: usize,
+) -> Result<()> {
+    batch.push(Change {
+        table: table.schema.clone(),
+        op,
+    });
+    if batch.changes() >= batch_rows.max(1) {
+        target.apply(batch, checkpoints).await?;
+        *batch = ChangeBatch::new();
+    }
+    Ok(())
+}
+
+/// The source's row of `key`, if it has one: the first row at or after it, when its
+/// key encodes as `key` does.
+async fn source_row<S: VerifySide>(
+    source: &mut S,
+    table: &VerifyTable,
+    key: &Key,
+) -> Result<Option<Row>> {
+    let from = KeyRange {
+        start: Bound::Included(key.clone()),
+        end: None,
+    };
+    let wanted = table.key_encoding(key);
+    Ok(source
+        .read_range(table, &from, 1)
+        .await?
+        .into_iter()
+        .find(|row| table.key_encoding(&table.key_of(row)) == wanted))
+}
