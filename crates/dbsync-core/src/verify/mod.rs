@@ -179,6 +179,23 @@ mod tests {
         assert_eq!(report.missing.count, 0);
     }
 
+    #[tokio::test]
+    async fn a_verify_for_a_repair_lists_every_key() {
+        let mut source = Memory::with((0..3_000).map(|k| (k, k)));
+        let mut target = Memory::default();
+        let table = int_table("t", &["id", "v"]);
+        let listed = verify_table(&mut source, &mut target, &table, &options())
+            .await
+            .unwrap();
+        assert!(!listed.missing.is_complete());
+        let options = options().listing_every_key();
+        let every = verify_table(&mut source, &mut target, &table, &options)
+            .await
+            .unwrap();
+        assert!(every.missing.is_complete());
+        assert_eq!(every.missing.first, keys(&(0..3_000).collect::<Vec<_>>()));
+    }
+
     #[test]
     fn a_report_serializes_to_json() {
         let mut report = VerifyReport::default();
