@@ -108,6 +108,7 @@ pub(crate) struct PairCheck {
     repair: Option<PairRepair>,
 }
 
+/// What a repair wrote (nothing when the pair was equal), and the verify after it.
 #[derive(Debug)]
 struct PairRepair {
     repaired: Vec<(TableName, Repaired)>,
@@ -117,11 +118,10 @@ struct PairRepair {
 impl PairCheck {
     /// Whether the target holds exactly the source's rows, after the repair if any.
     pub(crate) fn is_equal(&self) -> bool {
-        self.last().is_equal()
-    }
-
-    fn last(&self) -> &VerifyReport {
-        self.repair.as_ref().map_or(&self.found, |r| &r.after)
+        self.repair
+            .as_ref()
+            .map_or(&self.found, |r| &r.after)
+            .is_equal()
     }
 
     /// The tables a repair wrote to, with what it wrote.
@@ -129,7 +129,7 @@ impl PairCheck {
         self.repair.as_ref().map_or(&[], |r| &r.repaired)
     }
 
-    /// The report; after a repair, `{found, repaired, after}`.
+    /// The report; with a repair asked for, `{found, repaired, after}`.
     fn to_json(&self) -> serde_json::Value {
         let report =
             |report: &VerifyReport| serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
@@ -154,10 +154,11 @@ impl PairCheck {
         })
     }
 
-    /// The report; after a repair, what it wrote and the report of the verify after.
+    /// The report; after a repair that wrote, what it wrote and the report of the
+    /// verify after.
     fn print(&self, pair: &str) {
         print_report(pair, &self.found);
-        let Some(repair) = &self.repair else {
+        let Some(repair) = self.repair.as_ref().filter(|r| !r.repaired.is_empty()) else {
             return;
         };
         for (table, done) in &repair.repaired {
@@ -194,12 +195,22 @@ pub(crate) async fn check_pair(
         options = options.listing_every_key();
     }
     let found = verify_tables(&mut source, &mut reader, tables, &options).await?;
-    let Some(scope) = repair.filter(|_| !found.is_equal()) else {
+    let Some(scope) = repair else {
         return Ok(PairCheck {
             found,
             repair: None,
         });
     };
+    if found.is_equal() {
+        let after = found.clone();
+        return Ok(PairCheck {
+            found,
+            repair: Some(PairRepair {
+                repaired: Vec::new(),
+                after,
+            }),
+        });
+    }
     let mut target = sync.open_target(tables).await?;
     let checkpoints: HashMap<TableName, _> = target.checkpoints().await?.into_iter().collect();
     let mut repaired = Vec::new();

@@ -204,6 +204,13 @@ async fn verify_repair_fixes_every_planted_change_and_verify_is_then_equal() {
 
     assert_equal(&config);
     replica.compare(&sandbox.source, "").await.unwrap();
+    let again = run(&config, &["verify", "--repair"]);
+    assert_success(&again);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        !stdout.contains("\trepaired\t"),
+        "nothing left to repair: {stdout}"
+    );
     let names = sandbox
         .target_query(
             "SELECT last_name FROM public.actor WHERE actor_id IN (7, 42, 500) ORDER BY actor_id",
