@@ -8,6 +8,7 @@
 //! keys ([`VerifyReport`]), which [`repair_table`] can make equal through the target's
 //! normal apply path.
 
+mod by_key;
 mod canonical;
 mod compare;
 mod json;
@@ -194,6 +195,49 @@ mod tests {
             .unwrap();
         assert!(every.missing.is_complete());
         assert_eq!(every.missing.first, keys(&(0..3_000).collect::<Vec<_>>()));
+    }
+
+    async fn rows_by_key(source: &mut Memory, ids: &[i64]) -> Vec<Option<Row>> {
+        let table =
+            VerifyTable::new(int_table("t", &["id", "v"]), Canonical::default(), 100).unwrap();
+        let keys = keys(ids);
+        let mut reader = by_key::RowsByKey::new(&table, &keys, 100);
+        let mut rows = Vec::new();
+        for key in &keys {
+            rows.push(reader.row(source, key).await.unwrap());
+        }
+        rows
+    }
+
+    #[tokio::test]
+    async fn rows_of_dense_keys_are_read_in_few_queries() {
+        let mut source = Memory::with((0..2_000).map(|k| (k, k * 10)));
+        let ids: Vec<i64> = (500..1_500).collect();
+        let rows = rows_by_key(&mut source, &ids).await;
+        let expected: Vec<Option<Row>> = ids
+            .iter()
+            .map(|&k| Some(vec![Value::Int(k), Value::Int(k * 10)]))
+            .collect();
+        assert_eq!(rows, expected);
+        // 1, 2, 4, ... 64 rows (127 in 7 reads), then 100 at a time.
+        assert_eq!(source.reads, 7 + 9);
+    }
+
+    #[tokio::test]
+    async fn rows_of_scattered_keys_are_read_one_each_and_absent_ones_are_none() {
+        let mut source = Memory::with((0..2_000).map(|k| (k * 2, k)));
+        let rows = rows_by_key(&mut source, &[10, 501, 3_000, 5_000, 3_002]).await;
+        assert_eq!(
+            rows,
+            [
+                Some(vec![Value::Int(10), Value::Int(5)]),
+                None,
+                Some(vec![Value::Int(3_000), Value::Int(1_500)]),
+                None,
+                Some(vec![Value::Int(3_002), Value::Int(1_501)]),
+            ]
+        );
+        assert_eq!(source.reads, 5);
     }
 
     #[test]

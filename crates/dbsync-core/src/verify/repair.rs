@@ -1,17 +1,15 @@
 //! Repair: the target's rows of the keys a verify found differing made equal to the
 //! source's, through the target's normal apply path.
 
-use std::ops::Bound;
-
 use serde::{Deserialize, Serialize};
 
-use crate::change::{Change, ChangeOp, Row};
+use crate::change::{Change, ChangeOp};
 use crate::change_batch::ChangeBatch;
 use crate::checkpoint::Checkpoint;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::Target;
 use crate::table_schema::TableName;
-use crate::verify::key_range::{Key, KeyRange};
+use crate::verify::by_key::RowsByKey;
 use crate::verify::report::{Keys, TableReport};
 use crate::verify::side::VerifySide;
 use crate::verify::summary::VerifyTable;
@@ -37,8 +35,8 @@ pub struct Repaired {
 /// Makes `table`'s rows on `target` of the keys in `report` (which must list every
 /// key, see [`Keys::is_complete`]) what `source` holds now, within `scope`.
 ///
-/// Each key's row is read afresh from the source, so a row that changed since the
-/// verify is written as it is now, and one gone from the source is deleted. Writes
+/// Each key's row is read afresh from the source (a run of keys in few queries), so a row that changed since the verify is written as it is now,
+/// and one gone from the source is deleted. Writes
 /// go through [`Target::apply`] in batches of at most `batch_rows` keys, each one
 /// transaction that carries `checkpoint` (the table's own, read from the target)
 /// unchanged, so that no checkpoint moves. Upserts and deletes by key are
@@ -77,8 +75,10 @@ pub async fn repair_table<S: VerifySide, T: Target>(
         .collect();
     let mut repaired = Repaired::default();
     let mut batch = ChangeBatch::new();
-    for key in rewritten.iter().flat_map(|keys| &keys.first) {
-        let op = match source_row(source, table, key).await? {
+    let keys = || rewritten.iter().flat_map(|keys| &keys.first);
+    let mut source_rows = RowsByKey::new(table, keys(), batch_rows);
+    for key in keys() {
+        let op = match source_rows.row(source, key).await? {
             Some(after) => {
                 repaired.upserted += 1;
                 ChangeOp::Insert { after }
@@ -125,23 +125,4 @@ async fn push<T: Target>(
         *batch = ChangeBatch::new();
     }
     Ok(())
-}
-
-/// The source's row of `key`, if it has one: the first row at or after it, when its
-/// key encodes as `key` does.
-async fn source_row<S: VerifySide>(
-    source: &mut S,
-    table: &VerifyTable,
-    key: &Key,
-) -> Result<Option<Row>> {
-    let from = KeyRange {
-        start: Bound::Included(key.clone()),
-        end: None,
-    };
-    let wanted = table.key_encoding(key);
-    Ok(source
-        .read_range(table, &from, 1)
-        .await?
-        .into_iter()
-        .find(|row| table.key_encoding(&table.key_of(row)) == wanted))
 }
