@@ -28,19 +28,20 @@ pub enum RepairScope {
 pub struct Repaired {
     /// Rows written as the source holds them now.
     pub upserted: u64,
-    /// Rows deleted: extra on the target, or gone from the source since the verify.
+    /// Rows deleted, the source having none of their keys.
     pub deleted: u64,
 }
 
 /// Makes `table`'s rows on `target` of the keys in `report` (which must list every
 /// key, see [`Keys::is_complete`]) what `source` holds now, within `scope`.
 ///
-/// Each key's row is read afresh from the source (a run of keys in few queries), so a row that changed since the verify is written as it is now,
-/// and one gone from the source is deleted. Writes
-/// go through [`Target::apply`] in batches of at most `batch_rows` keys, each one
-/// transaction that carries `checkpoint` (the table's own, read from the target)
-/// unchanged, so that no checkpoint moves. Upserts and deletes by key are
-/// idempotent: a repair that fails midway may simply run again.
+/// Each key's row is read afresh from the source (a run of keys in few queries): a
+/// key the source has is upserted as it is now, one it lacks is deleted, so that a
+/// row that changed since the verify is not put back as it was. Writes go through
+/// [`Target::apply`] in batches of at most `batch_rows` keys, each one transaction
+/// that carries `checkpoint` (the table's own, read from the target) unchanged, so
+/// that no checkpoint moves. Upserts and deletes by key are idempotent: a repair that
+/// fails midway may simply run again.
 pub async fn repair_table<S: VerifySide, T: Target>(
     source: &mut S,
     target: &mut T,
@@ -50,15 +51,11 @@ pub async fn repair_table<S: VerifySide, T: Target>(
     checkpoint: Option<&Checkpoint>,
     batch_rows: usize,
 ) -> Result<Repaired> {
-    let rewritten: &[&Keys] = match scope {
-        RepairScope::Everything => &[&report.missing, &report.different],
+    let repaired_keys: &[&Keys] = match scope {
+        RepairScope::Everything => &[&report.missing, &report.different, &report.extra],
         RepairScope::MissingOnly => &[&report.missing],
     };
-    let deleted: &[&Keys] = match scope {
-        RepairScope::Everything => &[&report.extra],
-        RepairScope::MissingOnly => &[],
-    };
-    if let Some(partial) = rewritten.iter().chain(deleted).find(|k| !k.is_complete()) {
+    if let Some(partial) = repaired_keys.iter().find(|k| !k.is_complete()) {
         return Err(Error::new(
             ErrorKind::Config,
             format!(
@@ -75,7 +72,7 @@ pub async fn repair_table<S: VerifySide, T: Target>(
         .collect();
     let mut repaired = Repaired::default();
     let mut batch = ChangeBatch::new();
-    let keys = || rewritten.iter().flat_map(|keys| &keys.first);
+    let keys = || repaired_keys.iter().flat_map(|keys| &keys.first);
     let mut source_rows = RowsByKey::new(table, keys(), batch_rows);
     for key in keys() {
         let op = match source_rows.row(source, key).await? {
@@ -83,21 +80,15 @@ pub async fn repair_table<S: VerifySide, T: Target>(
                 repaired.upserted += 1;
                 ChangeOp::Insert { after }
             }
-            None if scope == RepairScope::Everything => {
+            // Inserting only, nothing is deleted: a missing row gone from the source
+            // since the verify is simply no longer missing.
+            None if scope == RepairScope::MissingOnly => continue,
+            None => {
                 repaired.deleted += 1;
                 ChangeOp::Delete {
                     before: table.row_with_key(key),
                 }
             }
-            // Gone from the source since the verify: no longer missing.
-            None => continue,
-        };
-        push(&mut batch, table, op, target, &checkpoints, batch_rows).await?;
-    }
-    for key in deleted.iter().flat_map(|keys| &keys.first) {
-        repaired.deleted += 1;
-        let op = ChangeOp::Delete {
-            before: table.row_with_key(key),
         };
         push(&mut batch, table, op, target, &checkpoints, batch_rows).await?;
     }
