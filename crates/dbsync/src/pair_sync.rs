@@ -353,7 +353,7 @@ impl PairSync {
     /// A connection to the target that writes `tables`, renamed as the pair says, with
     /// every table planned: a column the target cannot hold fails here, with nothing
     /// written.
-    async fn open_target(&self, tables: &[Arc<TableSchema>]) -> Result<AnyTarget> {
+    pub(crate) async fn open_target(&self, tables: &[Arc<TableSchema>]) -> Result<AnyTarget> {
         let mut target = AnyTarget::open(&self.target, &self.name, &self.pair).await?;
         for (table, name) in self.target_names(tables) {
             target.rename(&table.name.name, &name);

@@ -28,6 +28,18 @@ pub struct VerifyOptions {
     pub keys_listed: usize,
 }
 
+impl VerifyOptions {
+    /// These options with every differing key listed, as a repair needs. The keys are
+    /// held in memory until the table's report is done, so memory grows with the
+    /// number of differences found (a key per differing row).
+    pub fn listing_every_key(self) -> VerifyOptions {
+        VerifyOptions {
+            keys_listed: usize::MAX,
+            ..self
+        }
+    }
+}
+
 impl Default for VerifyOptions {
     fn default() -> Self {
         VerifyOptions {

@@ -5,12 +5,15 @@
 //! ranges are summarized as a row count and a sum of row hashes ([`RangeSummary`]);
 //! ranges that differ are bisected down to rows, which are matched by key
 //! ([`verify_table`]). The result lists per table the missing, extra and different
-//! keys ([`VerifyReport`]).
+//! keys ([`VerifyReport`]), which [`repair_table`] can make equal through the target's
+//! normal apply path.
 
+mod by_key;
 mod canonical;
 mod compare;
 mod json;
 mod key_range;
+mod repair;
 mod report;
 mod side;
 mod summary;
@@ -18,6 +21,7 @@ mod summary;
 pub use canonical::{Canonical, ZeroDates};
 pub use compare::{VerifyOptions, verify_table, verify_tables};
 pub use key_range::{Key, KeyRange};
+pub use repair::{RepairScope, Repaired, repair_table};
 pub use report::{Keys, TableReport, VerifyReport};
 pub use side::VerifySide;
 pub use summary::{RangeSummary, RowDigest, VerifyTable};
@@ -174,6 +178,66 @@ mod tests {
         assert_eq!(report.extra.count, 3_000);
         assert_eq!(report.extra.first, keys(&[0, 1, 2]));
         assert_eq!(report.missing.count, 0);
+    }
+
+    #[tokio::test]
+    async fn a_verify_for_a_repair_lists_every_key() {
+        let mut source = Memory::with((0..3_000).map(|k| (k, k)));
+        let mut target = Memory::default();
+        let table = int_table("t", &["id", "v"]);
+        let listed = verify_table(&mut source, &mut target, &table, &options())
+            .await
+            .unwrap();
+        assert!(!listed.missing.is_complete());
+        let options = options().listing_every_key();
+        let every = verify_table(&mut source, &mut target, &table, &options)
+            .await
+            .unwrap();
+        assert!(every.missing.is_complete());
+        assert_eq!(every.missing.first, keys(&(0..3_000).collect::<Vec<_>>()));
+    }
+
+    async fn rows_by_key(source: &mut Memory, ids: &[i64]) -> Vec<Option<Row>> {
+        let table =
+            VerifyTable::new(int_table("t", &["id", "v"]), Canonical::default(), 100).unwrap();
+        let keys = keys(ids);
+        let mut reader = by_key::RowsByKey::new(&table, &keys, 100);
+        let mut rows = Vec::new();
+        for key in &keys {
+            rows.push(reader.row(source, key).await.unwrap());
+        }
+        rows
+    }
+
+    #[tokio::test]
+    async fn rows_of_dense_keys_are_read_in_few_queries() {
+        let mut source = Memory::with((0..2_000).map(|k| (k, k * 10)));
+        let ids: Vec<i64> = (500..1_500).collect();
+        let rows = rows_by_key(&mut source, &ids).await;
+        let expected: Vec<Option<Row>> = ids
+            .iter()
+            .map(|&k| Some(vec![Value::Int(k), Value::Int(k * 10)]))
+            .collect();
+        assert_eq!(rows, expected);
+        // 1, 2, 4, ... 64 rows (127 in 7 reads), then 100 at a time.
+        assert_eq!(source.reads, 7 + 9);
+    }
+
+    #[tokio::test]
+    async fn rows_of_scattered_keys_are_read_one_each_and_absent_ones_are_none() {
+        let mut source = Memory::with((0..2_000).map(|k| (k * 2, k)));
+        let rows = rows_by_key(&mut source, &[10, 501, 3_000, 5_000, 3_002]).await;
+        assert_eq!(
+            rows,
+            [
+                Some(vec![Value::Int(10), Value::Int(5)]),
+                None,
+                Some(vec![Value::Int(3_000), Value::Int(1_500)]),
+                None,
+                Some(vec![Value::Int(3_002), Value::Int(1_501)]),
+            ]
+        );
+        assert_eq!(source.reads, 5);
     }
 
     #[test]

@@ -47,6 +47,11 @@ pub struct Keys {
 }
 
 impl Keys {
+    /// Whether every key found is listed, not only the first: what a repair needs.
+    pub fn is_complete(&self) -> bool {
+        self.first.len() as u64 == self.count
+    }
+
     pub(crate) fn push(&mut self, key: Key, limit: usize) {
         self.count += 1;
         if self.first.len() < limit {

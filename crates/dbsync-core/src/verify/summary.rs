@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::change::Row;
 use crate::error::{Error, ErrorKind, Result};
 use crate::table_schema::{TableName, TableSchema};
+use crate::value::Value;
 use crate::verify::canonical::Canonical;
 use crate::verify::key_range::Key;
 
@@ -114,19 +115,32 @@ impl VerifyTable {
     }
 
     pub fn digest(&self, row: &Row) -> RowDigest {
-        let mut key_encoding = Vec::with_capacity(16);
-        for &i in &self.key {
-            self.canonical.encode(
-                &self.schema.columns[i].data_type,
-                &row[i],
-                &mut key_encoding,
-            );
-        }
+        let key = self.key_of(row);
         RowDigest {
-            key: self.key_of(row),
-            key_encoding,
+            key_encoding: self.key_encoding(&key),
+            key,
             hash: self.row_hash(row),
         }
+    }
+
+    /// The canonical encoding of `key`, which matches keys between engines.
+    pub fn key_encoding(&self, key: &Key) -> Vec<u8> {
+        let mut encoding = Vec::with_capacity(16);
+        for (&i, value) in self.key.iter().zip(key) {
+            self.canonical
+                .encode(&self.schema.columns[i].data_type, value, &mut encoding);
+        }
+        encoding
+    }
+
+    /// A row that holds `key`'s values and nulls elsewhere: all that a delete by key
+    /// reads of its row.
+    pub fn row_with_key(&self, key: &Key) -> Row {
+        let mut row = vec![Value::Null; self.schema.columns.len()];
+        for (&i, value) in self.key.iter().zip(key) {
+            row[i] = value.clone();
+        }
+        row
     }
 
     /// The summary of `rows`.

@@ -1,98 +1,241 @@
-//! `dbsync verify [PAIR...] [--tables T,..] [--json]`: whether each pair's target holds
-//! exactly its source's rows, per table, with the keys that differ. Exits 0 when in
-//! sync, 3 when it found differences.
+//! `dbsync verify [PAIR...] [--tables T,..] [--json] [--repair]`: whether each pair's
+//! target holds exactly its source's rows, per table, with the keys that differ; with
+//! `--repair`, the differences fixed through the target's apply path and the pair
+//! verified again. Exits 0 when in sync (after the repair), 3 when not.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
-use dbsync_config::ZeroDatePolicy;
-use dbsync_core::Value;
+use dbsync_config::{Pair, ZeroDatePolicy};
+use dbsync_core::pipeline::Target as _;
 use dbsync_core::verify::{
-    Canonical, Key, Keys, VerifyOptions, VerifyReport, ZeroDates, verify_tables,
+    Canonical, Key, Keys, RepairScope, Repaired, VerifyOptions, VerifyReport, VerifyTable,
+    ZeroDates, repair_table, verify_tables,
 };
+use dbsync_core::{Result, TableName, TableSchema, Value};
 
 use crate::cli::VerifyArgs;
+use crate::endpoint::AnySource;
 use crate::failure::{Exit, Failure};
 use crate::pair_sync::PairSync;
 
 pub(crate) async fn run(config_path: &Path, args: VerifyArgs) -> Result<(), Failure> {
-    if args.repair {
-        return Err(Failure::not_built("verify --repair"));
-    }
     let config = super::load_config(config_path)?;
     crate::logging::init(&config.logging);
     let names = super::pair_names(&config, &args.pairs);
-    let mut reports = Vec::new();
+    let scope = args.repair.then_some(RepairScope::Everything);
+    let mut checks = Vec::new();
     for name in &names {
         let pair = super::find_pair(&config, config_path, name)?;
         let sync = PairSync::new(name, pair, &config)?;
-        let (mut source, _, mut tables) = sync.read_source_tables().await?;
-        if !args.tables.is_empty() {
-            if let Some(unknown) = args
-                .tables
-                .iter()
-                .find(|t| !tables.iter().any(|table| &table.name.name == *t))
-            {
-                return Err(Failure::new(
-                    Exit::Usage,
-                    format!(
-                        "pair `{name}` syncs no table `{unknown}`; its tables are: {}.",
-                        tables
-                            .iter()
-                            .map(|t| t.name.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-            tables.retain(|table| args.tables.contains(&table.name.name));
-        }
-        let mut target = sync.open_target_reader(&tables).await?;
-        let options = VerifyOptions {
-            canonical: Canonical {
-                zero_dates: match pair.zero_date {
-                    ZeroDatePolicy::Keep => ZeroDates::Kept,
-                    _ => ZeroDates::AsNull,
-                },
-            },
-            ..VerifyOptions::default()
-        };
-        let report = verify_tables(&mut source, &mut target, &tables, &options).await?;
+        let (source, _, mut tables) = sync.read_source_tables().await?;
+        keep_tables(name, &mut tables, &args.tables)?;
+        let check = check_pair(&sync, pair, source, &tables, scope).await?;
         if !args.json {
-            print_report(name, &report);
+            check.print(name);
         }
-        reports.push((name.clone(), report));
+        checks.push((name.clone(), check));
     }
     if args.json {
-        let json: serde_json::Map<String, serde_json::Value> = reports
+        let json: serde_json::Map<String, serde_json::Value> = checks
             .iter()
-            .map(|(name, report)| {
-                (
-                    name.clone(),
-                    serde_json::to_value(report).unwrap_or(serde_json::Value::Null),
-                )
-            })
+            .map(|(name, check)| (name.clone(), check.to_json()))
             .collect();
         println!("{}", serde_json::Value::Object(json));
     }
-    let differing: Vec<&str> = reports
+    let differing: Vec<&str> = checks
         .iter()
-        .filter(|(_, report)| !report.is_equal())
+        .filter(|(_, check)| !check.is_equal())
         .map(|(name, _)| name.as_str())
         .collect();
     if differing.is_empty() {
         return Ok(());
     }
+    let pairs = differing
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     Err(Failure::new(
         Exit::Differences,
-        format!(
-            "the target of pair {} differs from its source; see the report above, and `dbsync run --full` re-copies.",
-            differing
-                .iter()
-                .map(|name| format!("`{name}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        if args.repair {
+            format!(
+                "the target of pair {pairs} still differs from its source after the repair (its rows changed meanwhile?); see the report above, and verify again."
+            )
+        } else {
+            format!(
+                "the target of pair {pairs} differs from its source; see the report above, and `dbsync verify --repair` fixes it."
+            )
+        },
     ))
+}
+
+/// Keeps of `tables` those named in `only` (all when it is empty); naming a table pair
+/// `name` does not sync is a usage error.
+fn keep_tables(
+    name: &str,
+    tables: &mut Vec<Arc<TableSchema>>,
+    only: &[String],
+) -> Result<(), Failure> {
+    if only.is_empty() {
+        return Ok(());
+    }
+    if let Some(unknown) = only
+        .iter()
+        .find(|t| !tables.iter().any(|table| &table.name.name == *t))
+    {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "pair `{name}` syncs no table `{unknown}`; its tables are: {}.",
+                tables
+                    .iter()
+                    .map(|t| t.name.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    tables.retain(|table| only.contains(&table.name.name));
+    Ok(())
+}
+
+/// What verify found of a pair, and when it repaired, what it wrote and then found.
+#[derive(Debug)]
+pub(crate) struct PairCheck {
+    found: VerifyReport,
+    repair: Option<PairRepair>,
+}
+
+/// What a repair wrote (nothing when the pair was equal), and the verify after it.
+#[derive(Debug)]
+struct PairRepair {
+    repaired: Vec<(TableName, Repaired)>,
+    after: VerifyReport,
+}
+
+impl PairCheck {
+    /// Whether the target holds exactly the source's rows, after the repair if any.
+    pub(crate) fn is_equal(&self) -> bool {
+        self.repair
+            .as_ref()
+            .map_or(&self.found, |r| &r.after)
+            .is_equal()
+    }
+
+    /// The tables a repair wrote to, with what it wrote.
+    pub(crate) fn repaired(&self) -> &[(TableName, Repaired)] {
+        self.repair.as_ref().map_or(&[], |r| &r.repaired)
+    }
+
+    /// The report; with a repair asked for, `{found, repaired, after}`.
+    fn to_json(&self) -> serde_json::Value {
+        let report =
+            |report: &VerifyReport| serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
+        let Some(repair) = &self.repair else {
+            return report(&self.found);
+        };
+        let repaired: Vec<serde_json::Value> = repair
+            .repaired
+            .iter()
+            .map(|(table, done)| {
+                serde_json::json!({
+                    "table": table,
+                    "upserted": done.upserted,
+                    "deleted": done.deleted,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "found": report(&self.found),
+            "repaired": repaired,
+            "after": report(&repair.after),
+        })
+    }
+
+    /// The report; after a repair that wrote, what it wrote and the report of the
+    /// verify after.
+    fn print(&self, pair: &str) {
+        print_report(pair, &self.found);
+        let Some(repair) = self.repair.as_ref().filter(|r| !r.repaired.is_empty()) else {
+            return;
+        };
+        for (table, done) in &repair.repaired {
+            println!(
+                "{pair}\t{table}\trepaired\t{} rows written, {} deleted",
+                done.upserted, done.deleted
+            );
+        }
+        print_report(pair, &repair.after);
+    }
+}
+
+/// Verifies `tables` of pair `sync` (`pair` as configured) between `source` and the
+/// target; with a `repair` scope, writes what differs within it to the target through
+/// its normal apply path, then verifies again.
+pub(crate) async fn check_pair(
+    sync: &PairSync,
+    pair: &Pair,
+    mut source: AnySource,
+    tables: &[Arc<TableSchema>],
+    repair: Option<RepairScope>,
+) -> Result<PairCheck> {
+    let mut reader = sync.open_target_reader(tables).await?;
+    let mut options = VerifyOptions {
+        canonical: Canonical {
+            zero_dates: match pair.zero_date {
+                ZeroDatePolicy::Keep => ZeroDates::Kept,
+                _ => ZeroDates::AsNull,
+            },
+        },
+        ..VerifyOptions::default()
+    };
+    if repair.is_some() {
+        options = options.listing_every_key();
+    }
+    let found = verify_tables(&mut source, &mut reader, tables, &options).await?;
+    let Some(scope) = repair else {
+        return Ok(PairCheck {
+            found,
+            repair: None,
+        });
+    };
+    if found.is_equal() {
+        let after = found.clone();
+        return Ok(PairCheck {
+            found,
+            repair: Some(PairRepair {
+                repaired: Vec::new(),
+                after,
+            }),
+        });
+    }
+    let mut target = sync.open_target(tables).await?;
+    let checkpoints: HashMap<TableName, _> = target.checkpoints().await?.into_iter().collect();
+    let mut repaired = Vec::new();
+    for (table, report) in tables.iter().zip(&found.tables) {
+        if report.is_equal() {
+            continue;
+        }
+        let verified = VerifyTable::new(Arc::clone(table), options.canonical, options.chunk_rows)?;
+        let done = repair_table(
+            &mut source,
+            &mut target,
+            &verified,
+            report,
+            scope,
+            checkpoints.get(&table.name),
+            pair.batch_size.max(1) as usize,
+        )
+        .await?;
+        repaired.push((table.name.clone(), done));
+    }
+    let after = verify_tables(&mut source, &mut reader, tables, &options).await?;
+    Ok(PairCheck {
+        found,
+        repair: Some(PairRepair { repaired, after }),
+    })
 }
 
 /// One line per table: equal, or how many keys are missing, extra and different, with

@@ -41,7 +41,7 @@ fn version() {
 #[test]
 fn unbuilt_commands_say_so_and_exit_2() {
     for args in [
-        &["verify", "shop-analytics", "--repair"][..],
+        &["run", "shop-analytics", "--full"][..],
         &["connection", "list"],
         &["connection", "add", "x"],
         &["sync", "show", "shop-analytics"],

@@ -131,3 +131,201 @@ async fn an_unknown_table_is_refused() {
     assert!(stderr.contains("no_such_table"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// The last field of the line of `stdout` that says what a repair wrote to `table`.
+fn repaired(stdout: &str, table: &str) -> Option<String> {
+    stdout.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields[..] {
+            [_, name, "repaired", what] if name.rsplit('.').next() == Some(table) => {
+                Some(what.to_owned())
+            }
+            _ => None,
+        }
+    })
+}
+
+/// Sakila synced into the sandbox's PostgreSQL target, then changed there: the last
+/// names of the actors `actors` selects, two film_actor rows deleted, a category
+/// inserted.
+async fn synced_with_planted_changes(
+    hint: &str,
+    actors: &str,
+) -> (Sandbox, Replica, std::path::PathBuf) {
+    let (sandbox, replica, config) = synced(hint, |sandbox| Replica::Postgres {
+        database: sandbox.target.clone(),
+    });
+    sandbox
+        .target_client()
+        .await
+        .batch_execute(&format!(
+            "UPDATE public.actor SET last_name = 'CHANGED' WHERE {actors};
+             DELETE FROM public.film_actor WHERE actor_id = 1 AND film_id IN (1, 23);
+             INSERT INTO public.category (category_id, name, last_update) VALUES (99, 'Planted', now());"
+        ))
+        .await
+        .unwrap();
+    (sandbox, replica, config)
+}
+
+/// Changes on the source that the binlog does not carry: an update and an insert.
+fn change_the_source_unseen(sandbox: &Sandbox) {
+    sandbox.source_sql(
+        "SET SESSION sql_log_bin = 0;
+         UPDATE language SET name = 'Klingon' WHERE language_id = 3;
+         INSERT INTO actor (actor_id, first_name, last_name) VALUES (500, 'UNSEEN', 'INSERT');",
+    );
+}
+
+#[tokio::test]
+async fn verify_repair_fixes_every_planted_change_and_verify_is_then_equal() {
+    let (sandbox, replica, config) =
+        synced_with_planted_changes("repairpg", "actor_id IN (7, 42)").await;
+    change_the_source_unseen(&sandbox);
+    // Verify alone writes nothing: the repair below still finds every change.
+    assert_eq!(run(&config, &["verify"]).status.code(), Some(3));
+
+    let output = run(&config, &["verify", "--repair"]);
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let written = |rows: u64, deleted: u64| Some(format!("{rows} rows written, {deleted} deleted"));
+    assert_eq!(repaired(&stdout, "actor"), written(3, 0), "{stdout}");
+    assert_eq!(repaired(&stdout, "film_actor"), written(2, 0), "{stdout}");
+    assert_eq!(repaired(&stdout, "category"), written(0, 1), "{stdout}");
+    assert_eq!(repaired(&stdout, "language"), written(1, 0), "{stdout}");
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.contains("\trepaired\t"))
+            .count(),
+        4,
+        "only the tables that differed: {stdout}"
+    );
+
+    assert_equal(&config);
+    replica.compare(&sandbox.source, "").await.unwrap();
+    let again = run(&config, &["verify", "--repair"]);
+    assert_success(&again);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        !stdout.contains("\trepaired\t"),
+        "nothing left to repair: {stdout}"
+    );
+    let names = sandbox
+        .target_query(
+            "SELECT last_name FROM public.actor WHERE actor_id IN (7, 42, 500) ORDER BY actor_id",
+        )
+        .await;
+    assert_eq!(
+        names,
+        ["MOSTEL", "MIRANDA", "INSERT"].map(|name| vec![Some(name.to_owned())])
+    );
+}
+
+#[tokio::test]
+async fn verify_repair_fixes_a_mysql_target_and_keeps_its_checkpoints() {
+    let (sandbox, replica, config) = synced("repairmy", |_| Replica::mysql("repairmy"));
+    let Replica::Mysql { database } = &replica else {
+        unreachable!()
+    };
+    let target = dbsync_testkit::mariadb_target();
+    let before = target_checkpoints(database).await;
+    target
+        .execute(
+            Some(database),
+            "UPDATE actor SET first_name = 'CHANGED' WHERE actor_id = 3;
+             DELETE FROM payment WHERE payment_id BETWEEN 100 AND 109;
+             INSERT INTO city (city_id, city, country_id, last_update) VALUES (9999, 'Planted', 1, NOW());",
+        )
+        .unwrap();
+    change_the_source_unseen(&sandbox);
+
+    let output = run(&config, &["verify", "--repair", "--json"]);
+    assert_success(&output);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found = &report["p"]["found"]["tables"];
+    let payment = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"]["name"] == "payment")
+        .unwrap();
+    assert_eq!(payment["missing"]["count"], 10);
+    assert_eq!(
+        payment["missing"]["first"].as_array().unwrap().len(),
+        10,
+        "a repair lists every key, not only the first: {payment}"
+    );
+    let after = &report["p"]["after"]["tables"];
+    assert!(
+        after
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["missing"]["count"] == 0
+                && t["extra"]["count"] == 0
+                && t["different"]["count"] == 0),
+        "{report}"
+    );
+
+    assert_equal(&config);
+    replica.compare(&sandbox.source, "").await.unwrap();
+    assert_eq!(target_checkpoints(database).await, before);
+}
+
+/// The checkpoints held in MySQL target database `database`, by source table.
+async fn target_checkpoints(database: &str) -> Vec<(String, String)> {
+    use mysql_async::prelude::Queryable;
+    let url = dbsync_testkit::mariadb_target().url(database);
+    let options = dbsync_mysql::session::options_from_url(&url).unwrap();
+    let mut conn = dbsync_mysql::session::connect(options, "the test target")
+        .await
+        .unwrap();
+    conn.query("SELECT source_table, checkpoint FROM dbsync_checkpoint ORDER BY source_table")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn repair_missing_restores_deleted_rows_and_leaves_a_different_row_different() {
+    let (sandbox, replica, config) =
+        synced_with_planted_changes("repairmissing", "actor_id = 7").await;
+    let both = run(&config, &["run", "--once", "--repair", "--repair-missing"]);
+    assert_eq!(both.status.code(), Some(2), "{both:?}");
+
+    assert_success(&run(&config, &["run", "--once", "--repair-missing"]));
+    let output = run(&config, &["verify", "--json"]);
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let differing: Vec<String> = report["p"]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| {
+            ["missing", "extra", "different"]
+                .into_iter()
+                .filter(|kind| t[kind]["count"] != 0)
+                .map(|kind| {
+                    let keys: Vec<&serde_json::Value> = t[kind]["first"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .flat_map(|key| key.as_array().unwrap().iter().map(|v| &v["value"]))
+                        .collect();
+                    format!("{} {kind} {keys:?}", t["table"]["name"])
+                })
+        })
+        .collect();
+    assert_eq!(
+        differing,
+        [
+            r#""actor" different [Number(7)]"#,
+            r#""category" extra [Number(99)]"#,
+        ],
+        "the deleted rows are back, nothing else changed"
+    );
+
+    assert_success(&run(&config, &["run", "--once", "--repair"]));
+    assert_equal(&config);
+    replica.compare(&sandbox.source, "").await.unwrap();
+}
