@@ -33,6 +33,9 @@ const BATCH_BUCKETS: [f64; 17] = [
 pub enum Operation {
     Insert,
     Update,
+    /// A streamed insert or update, once the batch is compacted: the target writes the
+    /// key's last row either way, and which it was is no longer known.
+    Upsert,
     Delete,
     Truncate,
 }
@@ -42,6 +45,7 @@ impl Operation {
         match self {
             Operation::Insert => "insert",
             Operation::Update => "update",
+            Operation::Upsert => "upsert",
             Operation::Delete => "delete",
             Operation::Truncate => "truncate",
         }
