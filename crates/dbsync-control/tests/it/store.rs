@@ -426,7 +426,9 @@ async fn declares_the_files_connections_and_pairs_over_what_it_holds() {
     broken
         .pairs
         .insert("nowhere".into(), Pair::new("shop", "missing"));
-    broken.pairs.insert("shop-archive".into(), Pair::new("shop", "analytics"));
+    broken
+        .pairs
+        .insert("shop-archive".into(), Pair::new("shop", "analytics"));
     let error = store.declare(&broken).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Invalid, "{error}");
     assert_eq!(
