@@ -62,7 +62,7 @@ pub(crate) async fn run(config_path: &Path) -> Result<(), Failure> {
 async fn open_store(config: &Config) -> Result<Store, Failure> {
     let store = Store::open(&config.state).await?;
     for run in store.fail_interrupted_runs().await? {
-        tracing::warn!(%run, "marked run {run} failed: the process running it ended before it did");
+        tracing::warn!("marked run {run} failed: the process running it ended before it did");
     }
     store.declare(config).await?;
     Ok(store)
@@ -147,7 +147,9 @@ impl<'a> Tables<'a> {
                 rows += self.count(&committed);
                 changed.insert(committed.table.clone(), committed);
             }
-            if let Err(error) = self.control.store.add_run_rows(run, rows).await {
+            if rows > 0
+                && let Err(error) = self.control.store.add_run_rows(run, rows).await
+            {
                 tracing::warn!(pair = self.pair, "{error}");
             }
             for (table, committed) in changed {

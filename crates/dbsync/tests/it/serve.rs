@@ -2,6 +2,7 @@
 //! MySQL -> PostgreSQL pair, and a graceful stop.
 
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use dbsync_control::{RunState, Store};
@@ -55,11 +56,52 @@ impl Api {
         (status, body)
     }
 
+    fn assert_no_secret(&self) {
+        for body in &self.bodies {
+            assert!(
+                !body.contains(PASSWORD),
+                "an answer holds the password: {body}"
+            );
+            assert!(!body.contains(TOKEN), "an answer holds the token: {body}");
+        }
+    }
+
     async fn json(&mut self, path: &str) -> Value {
         let (status, body) = self.get(path, true).await;
         assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
         serde_json::from_str(&body).unwrap()
     }
+}
+
+/// A `dbsync serve` of the sandbox's pair, answering /health, with its state store.
+async fn serve(sandbox: &Sandbox) -> (Daemon, Api, PathBuf) {
+    let port = free_port();
+    let state = sandbox.dir().join("state.db");
+    let config = sandbox.write_config(
+        "serve.yaml",
+        &source_url(sandbox),
+        &dbsync_testkit::postgres().url(&sandbox.target),
+        &[],
+        &format!(
+            "state: sqlite://{}\nserver:\n  listen: 127.0.0.1:{port}\n  auth_token: {TOKEN}\n",
+            state.display()
+        ),
+    );
+    let mut daemon = Daemon::serve(&config, &sandbox.dir().join("serve.log"));
+    let api = Api {
+        client: Client::new(),
+        base: format!("http://127.0.0.1:{port}"),
+        bodies: Vec::new(),
+    };
+    let deadline = Deadline::new(30, "the API to answer /health");
+    loop {
+        let answered = api.client.get(format!("{}/health", api.base)).send().await;
+        if answered.is_ok_and(|response| response.status() == StatusCode::OK) {
+            break;
+        }
+        deadline.tick(&mut daemon).await;
+    }
+    (daemon, api, state)
 }
 
 #[tokio::test]
@@ -69,33 +111,7 @@ async fn serves_the_api_while_it_syncs_and_stops_on_sigterm() {
         "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20));
          INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three');",
     );
-    let port = free_port();
-    let state = sandbox.dir().join("state.db");
-    let config = sandbox.write_config(
-        "serve.yaml",
-        &source_url(&sandbox),
-        &dbsync_testkit::postgres().url(&sandbox.target),
-        &[],
-        &format!(
-            "state: sqlite://{}\nserver:\n  listen: 127.0.0.1:{port}\n  auth_token: {TOKEN}\n",
-            state.display()
-        ),
-    );
-    let mut daemon = Daemon::serve(&config, &sandbox.dir().join("serve.log"));
-    let mut api = Api {
-        client: Client::new(),
-        base: format!("http://127.0.0.1:{port}"),
-        bodies: Vec::new(),
-    };
-
-    let deadline = Deadline::new(30, "the API to answer /health");
-    loop {
-        let answered = api.client.get(format!("{}/health", api.base)).send().await;
-        if answered.is_ok_and(|response| response.status() == StatusCode::OK) {
-            break;
-        }
-        deadline.tick(&mut daemon).await;
-    }
+    let (mut daemon, mut api, state) = serve(&sandbox).await;
     assert_eq!(
         api.get("/api/v1/pairs", false).await.0,
         StatusCode::UNAUTHORIZED
@@ -168,13 +184,47 @@ async fn serves_the_api_while_it_syncs_and_stops_on_sigterm() {
         (dbsync_control::TableStatus::Stopped, 4)
     );
 
-    for body in &api.bodies {
-        assert!(
-            !body.contains(PASSWORD),
-            "an answer holds the password: {body}"
-        );
-        assert!(!body.contains(TOKEN), "an answer holds the token: {body}");
-    }
+    api.assert_no_secret();
+}
+
+#[tokio::test]
+async fn records_a_pair_that_fails_and_goes_on_serving() {
+    let sandbox = Sandbox::new("serve_fail");
+    sandbox.source_sql("CREATE TABLE keyless (a INT); INSERT INTO keyless VALUES (1);");
+    let (mut daemon, mut api, _) = serve(&sandbox).await;
+
+    let deadline = Deadline::new(60, "the run of pair p to fail");
+    let run = loop {
+        let runs = api.json("/api/v1/pairs/p/runs").await;
+        if runs[0]["state"] == "failed" {
+            break runs[0].clone();
+        }
+        deadline.tick(&mut daemon).await;
+    };
+    let error = run["error"].as_str().unwrap();
+    assert!(error.contains("has no primary key"), "{run}");
+    let status = api.json("/api/v1/sync/status").await;
+    assert_eq!(status[0]["state"], "failed", "{status}");
+    let tables = api.json("/api/v1/pairs/p/tables").await;
+    assert_eq!(
+        tables[0]["table"],
+        format!("{}.keyless", sandbox.source),
+        "{tables}"
+    );
+    assert_eq!(tables[0]["status"], "failed", "{tables}");
+    assert_eq!(tables[0]["last_error"], error, "{tables}");
+    let (_, metrics) = api.get("/metrics", true).await;
+    assert!(
+        metrics.contains(&format!(
+            "dbsync_errors_total{{pair=\"p\",table=\"{}.keyless\",kind=\"config\"}} 1\n",
+            sandbox.source
+        )),
+        "{metrics}"
+    );
+
+    let exit = daemon.terminate(Duration::from_secs(30)).await;
+    assert!(exit.success(), "{exit}; its log:\n{}", daemon.log());
+    api.assert_no_secret();
 }
 
 /// Waits until `table` of pair `p` has `status` and `rows` rows synced.
