@@ -33,6 +33,9 @@ const BATCH_BUCKETS: [f64; 17] = [
 pub enum Operation {
     Insert,
     Update,
+    /// A streamed insert or update, once the batch is compacted: the target writes the
+    /// key's last row either way, and which it was is no longer known.
+    Upsert,
     Delete,
     Truncate,
 }
@@ -42,6 +45,7 @@ impl Operation {
         match self {
             Operation::Insert => "insert",
             Operation::Update => "update",
+            Operation::Upsert => "upsert",
             Operation::Delete => "delete",
             Operation::Truncate => "truncate",
         }
@@ -187,15 +191,18 @@ impl Metrics {
             .set(changes as f64);
     }
 
-    /// The initial copy of `table` of `pair` is at `copied` rows of about `estimated`.
-    pub fn copy_progress(&self, pair: &str, table: &str, copied: u64, estimated: u64) {
+    /// The initial copy of `table` of `pair` is at `copied` rows of about `estimated`,
+    /// when the source gave an estimate.
+    pub fn copy_progress(&self, pair: &str, table: &str, copied: u64, estimated: Option<u64>) {
         let labels = [("pair", pair), ("table", table)];
         self.recorder
             .register_gauge(&key(COPY_ROWS, &labels), &METADATA)
             .set(copied as f64);
-        self.recorder
-            .register_gauge(&key(COPY_ROWS_ESTIMATED, &labels), &METADATA)
-            .set(estimated as f64);
+        if let Some(estimated) = estimated {
+            self.recorder
+                .register_gauge(&key(COPY_ROWS_ESTIMATED, &labels), &METADATA)
+                .set(estimated as f64);
+        }
     }
 
     /// A conflict detected on `table` of `pair`.

@@ -74,3 +74,13 @@ impl From<dbsync_testkit::Error> for Failure {
         Failure::new(Exit::Runtime, error.to_string())
     }
 }
+
+impl From<dbsync_control::Error> for Failure {
+    fn from(error: dbsync_control::Error) -> Self {
+        let exit = match error.kind() {
+            dbsync_control::ErrorKind::Invalid => Exit::Usage,
+            _ => Exit::Runtime,
+        };
+        Failure::new(exit, error.to_string())
+    }
+}

@@ -8,6 +8,7 @@ mod endpoint;
 mod failure;
 mod logging;
 mod pair_sync;
+mod progress;
 mod signal;
 
 use std::process::ExitCode;

@@ -25,6 +25,7 @@ use tokio::sync::watch;
 use crate::connection::{mysql_options, postgres_config};
 use crate::endpoint::{AnyCapture, AnySource, AnyTarget, AnyTargetReader};
 use crate::failure::{Exit, Failure};
+use crate::progress::ProgressSender;
 
 /// Whether a run ends when it has caught up (`--once`) or when asked to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub(crate) struct PairSync {
     retry: Retry,
     /// Lanes of the initial copy (`workers` in the configuration).
     workers: usize,
+    /// Where every lane's target reports what it commits, if anywhere.
+    progress: Option<ProgressSender>,
 }
 
 impl PairSync {
@@ -78,7 +81,13 @@ impl PairSync {
             capture,
             retry: config.retry,
             workers: config.workers.max(1) as usize,
+            progress: None,
         })
+    }
+
+    /// Has every target of the pair report what it commits to `progress`.
+    pub(crate) fn report_to(&mut self, progress: ProgressSender) {
+        self.progress = Some(progress);
     }
 
     pub(crate) fn name(&self) -> &str {
@@ -355,6 +364,9 @@ impl PairSync {
     /// written.
     pub(crate) async fn open_target(&self, tables: &[Arc<TableSchema>]) -> Result<AnyTarget> {
         let mut target = AnyTarget::open(&self.target, &self.name, &self.pair).await?;
+        if let Some(progress) = &self.progress {
+            target.report_to(progress.clone());
+        }
         for (table, name) in self.target_names(tables) {
             target.rename(&table.name.name, &name);
             target.plan_table(&table)?;

@@ -10,6 +10,7 @@
 mod conflicts;
 mod connections;
 mod dead_letters;
+mod declared;
 mod json;
 mod migrations;
 mod pairs;

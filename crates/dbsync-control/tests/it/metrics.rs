@@ -22,7 +22,7 @@ async fn serves_the_recorded_series_in_prometheus_text() {
         dbsync_core::ErrorKind::Connection,
     );
     metrics.queue_depth("shop-analytics", 17);
-    metrics.copy_progress("shop-analytics", "shop.orders", 500, 2000);
+    metrics.copy_progress("shop-analytics", "shop.orders", 500, Some(2000));
     metrics.conflict("shop-analytics", "shop.orders");
 
     let (status, text) = answer(

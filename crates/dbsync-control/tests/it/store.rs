@@ -372,3 +372,71 @@ async fn cleans_up_ended_history_older_than_the_retention() {
     assert_eq!(&left[0].id, running.id());
     store.finish_run(running, Outcome::Stopped).await.unwrap();
 }
+
+#[tokio::test]
+async fn declares_the_files_connections_and_pairs_over_what_it_holds() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = store_with_pair(&directory).await;
+    let mut config = dbsync_config::Config::default();
+    config.connections.insert(
+        "shop".into(),
+        dbsync_config::Connection {
+            url: url("mysql://repl:new-secret@10.0.0.1:3306/shop"),
+        },
+    );
+    config.connections.insert(
+        "archive".into(),
+        dbsync_config::Connection {
+            url: url("postgres://dbsync:pw@127.0.0.1/archive"),
+        },
+    );
+    let mut archived = Pair::new("shop", "archive");
+    archived.batch_size = 77;
+    config.pairs.insert("shop-archive".into(), archived.clone());
+    store.declare(&config).await.unwrap();
+    // Declaring again changes nothing.
+    store.declare(&config).await.unwrap();
+
+    assert_eq!(
+        store.connection("shop").await.unwrap().url.expose(),
+        "mysql://repl:new-secret@10.0.0.1:3306/shop"
+    );
+    assert_eq!(
+        store.pair("shop-archive").await.unwrap().definition,
+        archived
+    );
+    let pairs: Vec<String> = store
+        .pairs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|pair| pair.name)
+        .collect();
+    assert_eq!(pairs, ["shop-analytics", "shop-archive"]);
+
+    archived.batch_size = 5;
+    config.pairs.insert("shop-archive".into(), archived.clone());
+    store.declare(&config).await.unwrap();
+    assert_eq!(
+        store.pair("shop-archive").await.unwrap().definition,
+        archived
+    );
+
+    let mut broken = config.clone();
+    broken
+        .pairs
+        .insert("nowhere".into(), Pair::new("shop", "missing"));
+    broken
+        .pairs
+        .insert("shop-archive".into(), Pair::new("shop", "analytics"));
+    let error = store.declare(&broken).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Invalid, "{error}");
+    assert_eq!(
+        store.pair("shop-archive").await.unwrap().definition,
+        archived
+    );
+    assert_eq!(
+        store.pair("nowhere").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}

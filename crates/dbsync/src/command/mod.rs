@@ -3,6 +3,7 @@
 mod connection;
 mod demo;
 mod run;
+mod serve;
 mod triggers;
 mod verify;
 
@@ -17,6 +18,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Demo { source, target } => demo::run(source, target).await,
         Command::Run(args) => run::run(&cli.config, args).await,
+        Command::Serve => serve::run(&cli.config).await,
         Command::Connection(ConnectionCommand::Test { name }) => {
             connection::test(&cli.config, &name).await
         }

@@ -8,11 +8,19 @@ use dbsync_core::{ChangeBatch, Checkpoint, Error, ErrorKind, Result, Row, TableN
 use dbsync_postgres::target_type::MappingOptions;
 
 use crate::connection::{mysql_options, postgres_config};
+use crate::progress::{self, ProgressSender};
+
+/// The writer of the target's engine, reporting what it commits when asked to.
+#[derive(Debug)]
+pub(crate) struct AnyTarget {
+    writer: Writer,
+    progress: Option<ProgressSender>,
+}
 
 /// Writers differ much in size; the large ones are boxed so that a lane of the copy
 /// does not carry the largest's size whatever its engine.
 #[derive(Debug)]
-pub(crate) enum AnyTarget {
+enum Writer {
     Postgres(Box<dbsync_postgres::writer::Writer>),
     Mysql(Box<dbsync_mysql::writer::Writer>),
     Sqlite(dbsync_sqlite::writer::Writer),
@@ -21,6 +29,50 @@ pub(crate) enum AnyTarget {
 impl AnyTarget {
     /// Connects to the target of pair `name`; writes nothing.
     pub(crate) async fn open(url: &ConnectionUrl, name: &str, pair: &Pair) -> Result<AnyTarget> {
+        let writer = Writer::open(url, name, pair).await?;
+        Ok(AnyTarget {
+            writer,
+            progress: None,
+        })
+    }
+
+    /// Reports every write that commits to `progress` from now on.
+    pub(crate) fn report_to(&mut self, progress: ProgressSender) {
+        self.progress = Some(progress);
+    }
+
+    /// Checks what the target must allow before anything is written.
+    pub(crate) async fn check(&mut self) -> Result<()> {
+        match &mut self.writer {
+            Writer::Postgres(writer) => writer.check().await,
+            // Connecting checked what the writer needs (the database, `local_infile`);
+            // opening the file checked that it can be written.
+            Writer::Mysql(_) | Writer::Sqlite(_) => Ok(()),
+        }
+    }
+
+    /// Writes source table `source` (by name) into table `target`.
+    pub(crate) fn rename(&mut self, source: &str, target: &str) {
+        match &mut self.writer {
+            Writer::Postgres(writer) => writer.rename(source, target),
+            Writer::Mysql(writer) => writer.rename(source, target),
+            Writer::Sqlite(writer) => writer.rename(source, target),
+        }
+    }
+
+    /// Plans the target table of `source` without writing anything: a column the
+    /// target cannot hold fails here.
+    pub(crate) fn plan_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
+        match &mut self.writer {
+            Writer::Postgres(writer) => writer.plan_table(source).map(drop),
+            Writer::Mysql(writer) => writer.plan_table(source).map(drop),
+            Writer::Sqlite(writer) => writer.plan_table(source).map(drop),
+        }
+    }
+}
+
+impl Writer {
+    async fn open(url: &ConnectionUrl, name: &str, pair: &Pair) -> Result<Writer> {
         match url.engine() {
             Engine::PostgreSql => {
                 let options = MappingOptions {
@@ -36,12 +88,12 @@ impl AnyTarget {
                     options,
                 )
                 .await?;
-                Ok(AnyTarget::Postgres(Box::new(writer)))
+                Ok(Writer::Postgres(Box::new(writer)))
             }
             Engine::MySql => {
                 let writer =
                     dbsync_mysql::writer::Writer::connect(mysql_options(url), name).await?;
-                Ok(AnyTarget::Mysql(Box::new(writer)))
+                Ok(Writer::Mysql(Box::new(writer)))
             }
             Engine::Sqlite => {
                 let options = dbsync_sqlite::target_type::MappingOptions::new(
@@ -56,55 +108,26 @@ impl AnyTarget {
                     )
                 })?;
                 let writer = dbsync_sqlite::writer::Writer::open(path, name, options).await?;
-                Ok(AnyTarget::Sqlite(writer))
+                Ok(Writer::Sqlite(writer))
             }
-        }
-    }
-
-    /// Checks what the target must allow before anything is written.
-    pub(crate) async fn check(&mut self) -> Result<()> {
-        match self {
-            AnyTarget::Postgres(writer) => writer.check().await,
-            // Connecting checked what the writer needs (the database, `local_infile`);
-            // opening the file checked that it can be written.
-            AnyTarget::Mysql(_) | AnyTarget::Sqlite(_) => Ok(()),
-        }
-    }
-
-    /// Writes source table `source` (by name) into table `target`.
-    pub(crate) fn rename(&mut self, source: &str, target: &str) {
-        match self {
-            AnyTarget::Postgres(writer) => writer.rename(source, target),
-            AnyTarget::Mysql(writer) => writer.rename(source, target),
-            AnyTarget::Sqlite(writer) => writer.rename(source, target),
-        }
-    }
-
-    /// Plans the target table of `source` without writing anything: a column the
-    /// target cannot hold fails here.
-    pub(crate) fn plan_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
-        match self {
-            AnyTarget::Postgres(writer) => writer.plan_table(source).map(drop),
-            AnyTarget::Mysql(writer) => writer.plan_table(source).map(drop),
-            AnyTarget::Sqlite(writer) => writer.plan_table(source).map(drop),
         }
     }
 }
 
 impl Target for AnyTarget {
     async fn prepare_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {
-        match self {
-            AnyTarget::Postgres(writer) => writer.prepare_table(source).await,
-            AnyTarget::Mysql(writer) => writer.prepare_table(source).await,
-            AnyTarget::Sqlite(writer) => writer.prepare_table(source).await,
+        match &mut self.writer {
+            Writer::Postgres(writer) => writer.prepare_table(source).await,
+            Writer::Mysql(writer) => writer.prepare_table(source).await,
+            Writer::Sqlite(writer) => writer.prepare_table(source).await,
         }
     }
 
     async fn checkpoints(&mut self) -> Result<Vec<(TableName, Checkpoint)>> {
-        match self {
-            AnyTarget::Postgres(writer) => writer.checkpoints().await,
-            AnyTarget::Mysql(writer) => writer.checkpoints().await,
-            AnyTarget::Sqlite(writer) => writer.checkpoints().await,
+        match &mut self.writer {
+            Writer::Postgres(writer) => writer.checkpoints().await,
+            Writer::Mysql(writer) => writer.checkpoints().await,
+            Writer::Sqlite(writer) => writer.checkpoints().await,
         }
     }
 
@@ -114,11 +137,15 @@ impl Target for AnyTarget {
         rows: &[Row],
         checkpoint: &Checkpoint,
     ) -> Result<()> {
-        match self {
-            AnyTarget::Postgres(writer) => writer.write_chunk(table, rows, checkpoint).await,
-            AnyTarget::Mysql(writer) => writer.write_chunk(table, rows, checkpoint).await,
-            AnyTarget::Sqlite(writer) => writer.write_chunk(table, rows, checkpoint).await,
+        match &mut self.writer {
+            Writer::Postgres(writer) => writer.write_chunk(table, rows, checkpoint).await,
+            Writer::Mysql(writer) => writer.write_chunk(table, rows, checkpoint).await,
+            Writer::Sqlite(writer) => writer.write_chunk(table, rows, checkpoint).await,
+        }?;
+        if let Some(progress) = &self.progress {
+            progress::copied(progress, table, rows.len(), checkpoint);
         }
+        Ok(())
     }
 
     async fn apply(
@@ -126,10 +153,14 @@ impl Target for AnyTarget {
         batch: &ChangeBatch,
         checkpoints: &[(TableName, Checkpoint)],
     ) -> Result<()> {
-        match self {
-            AnyTarget::Postgres(writer) => writer.apply(batch, checkpoints).await,
-            AnyTarget::Mysql(writer) => writer.apply(batch, checkpoints).await,
-            AnyTarget::Sqlite(writer) => writer.apply(batch, checkpoints).await,
+        match &mut self.writer {
+            Writer::Postgres(writer) => writer.apply(batch, checkpoints).await,
+            Writer::Mysql(writer) => writer.apply(batch, checkpoints).await,
+            Writer::Sqlite(writer) => writer.apply(batch, checkpoints).await,
+        }?;
+        if let Some(progress) = &self.progress {
+            progress::applied(progress, batch, checkpoints);
         }
+        Ok(())
     }
 }

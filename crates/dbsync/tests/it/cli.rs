@@ -47,7 +47,6 @@ fn unbuilt_commands_say_so_and_exit_2() {
         &["sync", "show", "shop-analytics"],
         &["service", "start", "--daemon"],
         &["status", "--watch"],
-        &["serve"],
     ] {
         let output = dbsync(args);
         assert_eq!(output.status.code(), Some(2), "dbsync {args:?}");

@@ -6,6 +6,7 @@ mod connection_test;
 mod demo;
 mod poll_capture;
 mod recovery;
+mod serve;
 mod support;
 mod sync_pair;
 mod targets;

@@ -227,21 +227,34 @@ impl Sandbox {
     /// table, see their triggers and change only the trigger audit log: what trigger
     /// capture needs.
     pub(crate) fn ordinary_user_url(&self) -> String {
-        let user = format!("reader_{}", self.source);
         let log = dbsync_mysql::audit_log::AUDIT_LOG;
+        self.source_account_url(
+            "reader",
+            "reader",
+            &format!(
+                "GRANT SELECT, TRIGGER ON `{db}`.* TO {{account}};
+                 GRANT UPDATE, DELETE ON `{db}`.`{log}` TO {{account}};",
+                db = self.source
+            ),
+        )
+    }
+
+    /// The URL of the source database for a new account `{prefix}_{database}` with
+    /// `password`, given `grants`: SQL statements where `{account}` stands for it.
+    pub(crate) fn source_account_url(&self, prefix: &str, password: &str, grants: &str) -> String {
+        let user = format!("{prefix}_{}", self.source);
+        let account = format!("'{user}'@'127.0.0.1'");
         dbsync_testkit::mariadb()
             .execute(
                 None,
                 &format!(
-                    "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'reader';
-                     GRANT SELECT, TRIGGER ON `{db}`.* TO '{user}'@'127.0.0.1';
-                     GRANT UPDATE, DELETE ON `{db}`.`{log}` TO '{user}'@'127.0.0.1';",
-                    db = self.source
+                    "CREATE USER {account} IDENTIFIED BY '{password}'; {}",
+                    grants.replace("{account}", &account)
                 ),
             )
             .unwrap();
         format!(
-            "mysql://{user}:reader@127.0.0.1:{}/{}",
+            "mysql://{user}:{password}@127.0.0.1:{}/{}",
             dbsync_testkit::mariadb().port(),
             self.source
         )
@@ -477,17 +490,28 @@ fn sort_rows(rows: &mut [Row]) {
     rows.sort_by_cached_key(|row| format!("{row:?}"));
 }
 
-/// A `dbsync run` (not `--once`) in the background, its log appended to a file.
+/// A `dbsync run` (not `--once`) or `dbsync serve` in the background, its log appended
+/// to a file.
 pub(crate) struct Daemon {
     child: Child,
     log: PathBuf,
 }
 
 impl Daemon {
+    /// `dbsync run`.
     pub(crate) fn start(config: &Path, log: &Path) -> Daemon {
+        Daemon::spawn("run", config, log)
+    }
+
+    /// `dbsync serve`.
+    pub(crate) fn serve(config: &Path, log: &Path) -> Daemon {
+        Daemon::spawn("serve", config, log)
+    }
+
+    fn spawn(command: &str, config: &Path, log: &Path) -> Daemon {
         let stderr = File::options().create(true).append(true).open(log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_dbsync"))
-            .args(["run", "--config"])
+            .args([command, "--config"])
             .arg(config)
             .env("DBSYNC_LOG", "warn")
             .stdin(Stdio::null())
