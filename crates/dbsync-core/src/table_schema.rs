@@ -128,6 +128,27 @@ impl Index {
             })
             .collect()
     }
+
+    /// The index's columns as an index definition lists them, each quoted by `quote`
+    /// and followed by `DESC` where descending; prefix lengths and expression parts,
+    /// which not every engine has, are left out.
+    pub fn column_list(&self, quote: impl Fn(&str) -> String) -> String {
+        let parts: Vec<String> = self
+            .parts
+            .iter()
+            .filter_map(|part| match part {
+                IndexPart::Column {
+                    name, descending, ..
+                } => Some(format!(
+                    "{}{}",
+                    quote(name),
+                    if *descending { " DESC" } else { "" }
+                )),
+                IndexPart::Expression(_) => None,
+            })
+            .collect();
+        parts.join(", ")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

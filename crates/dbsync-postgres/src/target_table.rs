@@ -144,20 +144,6 @@ impl TargetTable {
     pub fn index_statements(&self) -> Vec<String> {
         let mut statements = Vec::new();
         for (name, index) in &self.indexes {
-            let parts: Vec<String> = index
-                .parts
-                .iter()
-                .filter_map(|part| match part {
-                    IndexPart::Column {
-                        name, descending, ..
-                    } => Some(format!(
-                        "{}{}",
-                        quote(name),
-                        if *descending { " DESC" } else { "" }
-                    )),
-                    IndexPart::Expression(_) => None,
-                })
-                .collect();
             let unique = if index.unique { "UNIQUE " } else { "" };
             let method = if index.kind == IndexKind::Hash && !index.unique {
                 " USING hash"
@@ -168,7 +154,7 @@ impl TargetTable {
                 "CREATE {unique}INDEX IF NOT EXISTS {} ON {}{method} ({})",
                 quote(name),
                 self.qualified_name(),
-                parts.join(", ")
+                index.column_list(quote)
             ));
         }
         statements

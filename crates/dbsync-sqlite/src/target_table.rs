@@ -114,26 +114,12 @@ impl TargetTable {
         self.indexes
             .iter()
             .map(|(name, index)| {
-                let parts: Vec<String> = index
-                    .parts
-                    .iter()
-                    .filter_map(|part| match part {
-                        IndexPart::Column {
-                            name, descending, ..
-                        } => Some(format!(
-                            "{}{}",
-                            quote(name),
-                            if *descending { " DESC" } else { "" }
-                        )),
-                        IndexPart::Expression(_) => None,
-                    })
-                    .collect();
                 format!(
                     "CREATE {}INDEX IF NOT EXISTS {} ON {} ({})",
                     if index.unique { "UNIQUE " } else { "" },
                     quote(name),
                     self.quoted_name(),
-                    parts.join(", ")
+                    index.column_list(quote)
                 )
             })
             .collect()
