@@ -16,6 +16,8 @@ use dbsync_postgres::target_table::TargetTable;
 use dbsync_postgres::target_type::MappingOptions;
 use dbsync_testkit::Dataset;
 
+pub(crate) mod families;
+
 /// A source database on the testkit's MariaDB, a target database on its PostgreSQL, and
 /// a configuration file with one pair `p` between them.
 pub(crate) struct Sandbox {
@@ -316,6 +318,23 @@ impl Replica {
     pub(crate) fn sqlite(dir: &Path, hint: &str) -> Replica {
         Replica::Sqlite {
             path: dir.join(format!("{hint}.sqlite")),
+        }
+    }
+
+    /// Runs `sql`, statements separated by semicolons, on the target database.
+    pub(crate) fn execute(&self, sql: &str) {
+        match self {
+            Replica::Postgres { database } => {
+                dbsync_testkit::postgres().execute(database, sql).unwrap();
+            }
+            Replica::Mysql { database } => {
+                dbsync_testkit::mariadb_target()
+                    .execute(Some(database), sql)
+                    .unwrap();
+            }
+            Replica::Sqlite { path } => rusqlite::Connection::open(path)
+                .and_then(|connection| connection.execute_batch(sql))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
         }
     }
 

@@ -1,0 +1,370 @@
+//! `dbsync verify` on every type family of each source engine, on every engine pair: a
+//! faithful copy of the extremes is equal, and one value changed on the target to
+//! another valid value of its family (a last fraction digit, a JSON key's value, one
+//! byte, a label) is found, with its key.
+//!
+//! A pair syncs every family ([`families`]) and a table named in mixed case once; then
+//! each is verified on its own (`--tables`), before and after its change. A test fails
+//! naming every family that failed, and how.
+
+use std::path::Path;
+
+use crate::support::families::{self, Family};
+use crate::support::{Replica, Sandbox, assert_success, run};
+
+/// A change of one value on the target: `column` of row `id` set to `value`, an SQL
+/// expression of the target's engine.
+struct Change {
+    id: u32,
+    column: &'static str,
+    value: &'static str,
+}
+
+/// One table a pair syncs, and the change of one of its values.
+struct Checked {
+    table: String,
+    change: Change,
+}
+
+impl Checked {
+    /// What is wrong with verify on this table, if anything: it must find the copy
+    /// equal, then the changed row different, and nothing else.
+    fn failure(&self, config: &Path, replica: &Replica) -> Option<String> {
+        let table = &self.table;
+        let (code, report) = verify(config, table);
+        if code != Some(0) {
+            return Some(format!(
+                "{table}: verify exited with {code:?} on a faithful copy: {report}"
+            ));
+        }
+        let Change { id, column, value } = &self.change;
+        replica.execute(&format!(
+            "UPDATE {table} SET {column} = {value} WHERE id = {id}"
+        ));
+        let (code, report) = verify(config, table);
+        let found = &report["p"]["tables"][0];
+        let different: Vec<&serde_json::Value> = found["different"]["first"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|key| key[0].get("value"))
+            .collect();
+        let only_it = found["missing"]["count"] == 0
+            && found["extra"]["count"] == 0
+            && found["different"]["count"] == 1
+            && different == [&serde_json::json!(id)];
+        (code != Some(3) || !only_it).then(|| {
+            format!(
+                "{table}: {column} of row {id} set to {value} on the target, verify exited with {code:?}: {report}"
+            )
+        })
+    }
+}
+
+/// `dbsync verify --tables table --json`: its exit code and report.
+fn verify(config: &Path, table: &str) -> (Option<i32>, serde_json::Value) {
+    let output = run(config, &["verify", "--tables", table, "--json"]);
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        serde_json::Value::String(String::from_utf8_lossy(&output.stderr).into_owned())
+    });
+    (output.status.code(), report)
+}
+
+/// The source of a pair: a MySQL/MariaDB or a PostgreSQL database.
+enum Source {
+    Mysql { database: String },
+    Postgres { database: String },
+}
+
+impl Source {
+    fn execute(&self, sql: &str) {
+        match self {
+            Source::Mysql { database } => dbsync_testkit::mariadb()
+                .execute(Some(database), sql)
+                .unwrap(),
+            Source::Postgres { database } => {
+                dbsync_testkit::postgres().execute(database, sql).unwrap();
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Source::Mysql { database } => dbsync_testkit::mariadb().replication_url(database),
+            Source::Postgres { database } => dbsync_testkit::postgres().url(database),
+        }
+    }
+
+    /// The pair's settings: PostgreSQL sources are polled (by `id`).
+    fn settings(&self) -> &'static [&'static str] {
+        match self {
+            Source::Mysql { .. } => &[],
+            Source::Postgres { .. } => &["capture: poll"],
+        }
+    }
+
+    /// `name` quoted as an identifier, its case kept.
+    fn quoted(&self, name: &str) -> String {
+        match self {
+            Source::Mysql { .. } => format!("`{name}`"),
+            Source::Postgres { .. } => format!("\"{name}\""),
+        }
+    }
+
+    /// Creates a table named in mixed case, with a column named so, whose change
+    /// verify must find through the target's spelling of the names.
+    fn create_mixed_case(&self) -> Checked {
+        let table = self.quoted("MixedCase");
+        self.execute(&format!(
+            "CREATE TABLE {table} (id INT PRIMARY KEY, {} VARCHAR(10));
+             INSERT INTO {table} VALUES (1, NULL), (2, 'a'), (3, 'A');",
+            self.quoted("CamelValue")
+        ));
+        Checked {
+            table: "MixedCase".to_owned(),
+            change: Change {
+                id: 3,
+                column: "CamelValue",
+                value: "'a'",
+            },
+        }
+    }
+
+    /// Inserts a copy of every row of `table` at `id + 100`: rows that reach the target
+    /// through the pair's change stream, beside those of its copy.
+    fn duplicate_rows(&self, table: &str) {
+        // Zero dates and invalid labels, as the extremes were inserted.
+        let sql_mode = match self {
+            Source::Mysql { .. } => "SET SESSION sql_mode = '';",
+            Source::Postgres { .. } => "",
+        };
+        let table = self.quoted(table);
+        self.execute(&format!(
+            "{sql_mode}
+             CREATE TEMPORARY TABLE copied AS SELECT * FROM {table};
+             UPDATE copied SET id = id + 100;
+             INSERT INTO {table} SELECT * FROM copied;"
+        ));
+    }
+}
+
+/// Syncs `families` of `source` and a table in mixed case into `replica` with the
+/// pair's `settings`, through the copy and then the stream; then checks verify on each
+/// table. `change` gives the change of each family on the target.
+fn verify_finds_every_change(
+    sandbox: &Sandbox,
+    source: Source,
+    replica: &Replica,
+    settings: &[&str],
+    families: Vec<Family>,
+    change: fn(&str, &Replica) -> Change,
+) {
+    let mut checked = vec![source.create_mixed_case()];
+    for family in families {
+        source.execute(&family.create_table());
+        source.execute(&family.insert_rows());
+        checked.push(Checked {
+            table: family.name.to_owned(),
+            change: change(family.name, replica),
+        });
+    }
+    let mut settings = settings.to_vec();
+    settings.extend(source.settings());
+    let config = sandbox.write_config("types.yaml", &source.url(), &replica.url(), &settings, "");
+    assert_success(&run(&config, &["run", "--once"]));
+    for checked in &checked {
+        source.duplicate_rows(&checked.table);
+    }
+    assert_success(&run(&config, &["run", "--once"]));
+    let failures: Vec<String> = checked
+        .iter()
+        .filter_map(|checked| checked.failure(&config, replica))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "verify failed on {} of {} tables:\n{}",
+        failures.len(),
+        checked.len(),
+        failures.join("\n")
+    );
+}
+
+/// `families` but those `refused` names, each with the reason the target refuses it
+/// (documented in docs/type-mapping.md).
+fn all_but(families: Vec<Family>, refused: &[(&str, &str)]) -> Vec<Family> {
+    families
+        .into_iter()
+        .filter(|family| !refused.iter().any(|(name, _)| *name == family.name))
+        .collect()
+}
+
+fn mysql_change(family: &str, target: &Replica) -> Change {
+    let change = |id, column, value| Change { id, column, value };
+    let postgres = matches!(target, Replica::Postgres { .. });
+    let sqlite = matches!(target, Replica::Sqlite { .. });
+    let mysql = matches!(target, Replica::Mysql { .. });
+    match family {
+        // SQLite holds an unsigned number beyond i64 as its 8 bytes.
+        "integers" if sqlite => change(2, "u64", "x'fffffffffffffffe'"),
+        "integers" => change(2, "u64", "18446744073709551614"),
+        // The next float after 0.1.
+        "floats" => change(7, "f", "0.10000001"),
+        "decimals" => change(
+            2,
+            "big",
+            "'99999999999999999999999999999999999.999999999999999999999999999998'",
+        ),
+        // The trailing space.
+        "text_utf8mb4" => change(2, "v", "'émoji 😀🇫🇷'"),
+        "text_latin1" => change(2, "v", "'é€ Ÿ‰œ ý'"),
+        "text_wide_charsets" => change(2, "x", "'😀y𝄞'"),
+        // The last byte of the padding.
+        "binaries" if postgres => change(2, "b", r"'\x01020000000000000000000000000001'"),
+        "binaries" => change(2, "b", "x'01020000000000000000000000000001'"),
+        // A zero date the `keep` policy keeps, made NULL.
+        "dates" if mysql => change(4, "d", "NULL"),
+        "dates" => change(5, "d", "'2024-02-28'"),
+        "datetimes" => change(3, "d6", "'9999-12-31 23:59:59.999998'"),
+        "timestamps" => change(5, "t6", "'2024-02-29 12:34:56.000002'"),
+        "times" => change(5, "t6", "'-12:34:56.789013'"),
+        "years" => change(3, "y", "2154"),
+        "jsons" => change(6, "j", r#"'{"z": {"y": {"x": [true, false, false]}}}'"#),
+        "enums" => change(5, "e", "'it''s'"),
+        // A member added.
+        "sets" if postgres => change(5, "s", "'{a,b}'"),
+        "sets" if sqlite => change(5, "s", r#"'["a","b"]'"#),
+        "sets" => change(5, "s", "'a,b'"),
+        "bits" => change(3, "b64", "x'8000000000000003'"),
+        // The SRID, 4326 to 0, of the same point.
+        "geometries" => change(
+            2,
+            "p",
+            "(SELECT p FROM (SELECT p FROM geometries WHERE id = 3) AS other)",
+        ),
+        "uuids" => change(2, "u", "'123e4567-e89b-12d3-a456-426614174001'"),
+        other => panic!("no change for the MySQL family `{other}`"),
+    }
+}
+
+fn postgres_change(family: &str, target: &Replica) -> Change {
+    let change = |id, column, value| Change { id, column, value };
+    let postgres = matches!(target, Replica::Postgres { .. });
+    match family {
+        "integers" => change(2, "i64", "9223372036854775806"),
+        "numerics" => change(
+            2,
+            "big",
+            "'99999999999999999999999999999999999.999999999999999999999999999998'",
+        ),
+        "floats" => change(7, "r", "0.10000001"),
+        "float_infinities" if postgres => change(2, "d", "'-Infinity'"),
+        // SQLite reads a literal beyond the doubles as an infinity.
+        "float_infinities" => change(2, "d", "-9e999"),
+        "float_nans" => change(3, "r", "'NaN'"),
+        "texts" => change(2, "v", "'émoji 😀🇫🇷'"),
+        "byteas" if postgres => change(2, "b", r"'\x00ff81fe'"),
+        "byteas" => change(2, "b", "x'00ff81fe'"),
+        "booleans" if postgres => change(2, "b", "false"),
+        "booleans" => change(2, "b", "0"),
+        "dates" => change(4, "d", "'2024-02-28'"),
+        "times" => change(3, "t6", "'23:59:59.999998'"),
+        "timestamps" => change(3, "t6", "'9999-12-31 23:59:59.999998'"),
+        "timestamptzs" if postgres => change(4, "z6", "'2024-06-01 06:30:00.499999+00'"),
+        // In UTC on SQLite; in a MySQL target's session zone, whatever it is, another
+        // instant all the same.
+        "timestamptzs" => change(4, "z6", "'2024-06-01 06:30:00.499999'"),
+        "jsons" => change(5, "jb", r#"'{"z": {"y": {"x": [true, false, false]}}}'"#),
+        "uuids" => change(2, "u", "'123e4567-e89b-12d3-a456-426614174001'"),
+        "enums" => change(2, "e", "'c d'"),
+        "bits" => change(3, "b64", "x'8000000000000003'"),
+        other => panic!("no change for the PostgreSQL family `{other}`"),
+    }
+}
+
+/// A MySQL source with every family, for the sandbox's own target or another.
+fn mysql_source(hint: &str) -> (Sandbox, Source) {
+    let sandbox = Sandbox::new(hint);
+    let source = Source::Mysql {
+        database: sandbox.source.clone(),
+    };
+    (sandbox, source)
+}
+
+fn postgres_source(hint: &str) -> (Sandbox, Source) {
+    let sandbox = Sandbox::new(hint);
+    let source = Source::Postgres {
+        database: dbsync_testkit::postgres().create_database(hint).unwrap(),
+    };
+    (sandbox, source)
+}
+
+#[tokio::test]
+async fn verify_types_mysql_to_postgres() {
+    let (sandbox, source) = mysql_source("vtmypg");
+    let replica = Replica::Postgres {
+        database: sandbox.target.clone(),
+    };
+    let families = families::mysql();
+    verify_finds_every_change(&sandbox, source, &replica, &[], families, mysql_change);
+}
+
+#[tokio::test]
+async fn verify_types_mysql_to_mysql() {
+    let (sandbox, source) = mysql_source("vtmymy");
+    let replica = Replica::mysql("vtmymy");
+    // MariaDB reports labels with emoji as `?` and creates the target's column with
+    // them: the target refuses the source's value.
+    let refused = "a label with an emoji";
+    let families = all_but(families::mysql(), &[("enums", refused), ("sets", refused)]);
+    // The zero-date policy of MySQL targets: zero dates kept as they are.
+    let settings = ["zero_date: keep"];
+    verify_finds_every_change(
+        &sandbox,
+        source,
+        &replica,
+        &settings,
+        families,
+        mysql_change,
+    );
+}
+
+#[tokio::test]
+async fn verify_types_mysql_to_sqlite() {
+    let (sandbox, source) = mysql_source("vtmylite");
+    let replica = Replica::sqlite(sandbox.dir(), "edge");
+    let families = families::mysql();
+    verify_finds_every_change(&sandbox, source, &replica, &[], families, mysql_change);
+}
+
+#[tokio::test]
+async fn verify_types_postgres_to_postgres() {
+    let (sandbox, source) = postgres_source("vtpgpg");
+    let replica = Replica::postgres("vtpgpg");
+    let families = families::postgres();
+    verify_finds_every_change(&sandbox, source, &replica, &[], families, postgres_change);
+}
+
+#[tokio::test]
+async fn verify_types_postgres_to_mysql() {
+    let (sandbox, source) = postgres_source("vtpgmy");
+    let replica = Replica::mysql("vtpgmy");
+    let families = all_but(
+        families::postgres(),
+        &[
+            ("float_infinities", "MySQL has no infinities"),
+            ("float_nans", "MySQL has no NaN"),
+        ],
+    );
+    verify_finds_every_change(&sandbox, source, &replica, &[], families, postgres_change);
+}
+
+#[tokio::test]
+async fn verify_types_postgres_to_sqlite() {
+    let (sandbox, source) = postgres_source("vtpglite");
+    let replica = Replica::sqlite(sandbox.dir(), "edge");
+    let families = all_but(
+        families::postgres(),
+        &[("float_nans", "SQLite stores NaN as NULL")],
+    );
+    verify_finds_every_change(&sandbox, source, &replica, &[], families, postgres_change);
+}
