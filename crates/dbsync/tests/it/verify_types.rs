@@ -368,3 +368,84 @@ async fn verify_types_postgres_to_sqlite() {
     );
     verify_finds_every_change(&sandbox, source, &replica, &[], families, postgres_change);
 }
+
+/// SETs stored as MySQL's text, `a,b` (`set_mapping: text`), rather than an array, on
+/// the targets that would hold an array.
+#[tokio::test]
+async fn verify_types_mysql_sets_as_text() {
+    let targets: [fn(&Sandbox) -> Replica; 2] = [
+        |sandbox| Replica::Postgres {
+            database: sandbox.target.clone(),
+        },
+        |sandbox| Replica::sqlite(sandbox.dir(), "edge"),
+    ];
+    for target in targets {
+        let (sandbox, source) = mysql_source("vtsettext");
+        let replica = target(&sandbox);
+        verify_finds_every_change(
+            &sandbox,
+            source,
+            &replica,
+            &["set_mapping: text"],
+            vec![families::mysql_family("sets")],
+            |_, _| Change {
+                id: 5,
+                column: "s",
+                value: "'a,b'",
+            },
+        );
+    }
+}
+
+/// Keys of each family verify matches rows by, whatever order each engine sorts them
+/// in: text in MySQL's `_ci` collation, PostgreSQL's and SQLite's bytes; `BINARY(4)`
+/// with its padding; `BIGINT UNSIGNED` beyond SQLite's integers; a composite key.
+const KEYED_TABLES: &str = "
+    CREATE TABLE k_text (k VARCHAR(20) PRIMARY KEY, v INT);
+    INSERT INTO k_text VALUES ('apple', 1), ('Banana', 2), ('cherry', 3), ('Éclair', 4),
+      ('zebra', 5), ('Ärger', 6), ('_x', 7), ('10', 8), ('9', 9), (' lead', 10),
+      ('emoji😀', 11), ('a b', 12), ('ab', 13), ('Zulu', 14), ('ß', 15), ('ss2', 16);
+    CREATE TABLE k_binary (k BINARY(4) PRIMARY KEY, v INT);
+    INSERT INTO k_binary VALUES (x'00', 1), (x'01', 2), (x'ff', 3), (x'00000001', 4), (x'80', 5);
+    CREATE TABLE k_varbinary (k VARBINARY(8) PRIMARY KEY, v INT);
+    INSERT INTO k_varbinary VALUES (x'00', 1), (x'0000', 2), (x'', 3), (x'ff', 4), (x'80', 5);
+    CREATE TABLE k_decimal (k DECIMAL(10,2) PRIMARY KEY, v INT);
+    INSERT INTO k_decimal VALUES (-10, 1), (-1.5, 2), (0, 3), (2.25, 4), (10, 5);
+    CREATE TABLE k_datetime (k DATETIME(6) PRIMARY KEY, v INT);
+    INSERT INTO k_datetime VALUES ('1999-12-31 23:59:59.999999', 1), ('2024-01-01 00:00:00', 2),
+      ('2024-01-01 00:00:00.000001', 3);
+    CREATE TABLE k_uuid (k UUID PRIMARY KEY, v INT);
+    INSERT INTO k_uuid VALUES ('ffffffff-0000-0000-0000-000000000000', 1),
+      ('00000000-0000-0000-0000-0000000000ff', 2), ('80000000-0000-0000-0000-000000000000', 3);
+    CREATE TABLE k_unsigned (k BIGINT UNSIGNED PRIMARY KEY, v INT);
+    INSERT INTO k_unsigned VALUES (0, 1), (9223372036854775807, 2), (9223372036854775808, 3),
+      (18446744073709551615, 4);
+    CREATE TABLE k_composite (a VARCHAR(5), b INT, v INT, PRIMARY KEY (a, b));
+    INSERT INTO k_composite VALUES ('a', 2, 1), ('B', 1, 2), ('a', -1, 3), ('é', 0, 4);";
+
+#[tokio::test]
+async fn verify_matches_keys_of_every_family_on_every_target_engine() {
+    let targets: [fn(&Sandbox) -> Replica; 3] = [
+        |sandbox| Replica::Postgres {
+            database: sandbox.target.clone(),
+        },
+        |_| Replica::mysql("vtkeys"),
+        |sandbox| Replica::sqlite(sandbox.dir(), "edge"),
+    ];
+    for target in targets {
+        let (sandbox, source) = mysql_source("vtkeys");
+        source.execute(KEYED_TABLES);
+        let replica = target(&sandbox);
+        let config = sandbox.write_config("keys.yaml", &source.url(), &replica.url(), &[], "");
+        assert_success(&run(&config, &["run", "--once"]));
+        let output = run(&config, &["verify"]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}:\n{stdout}",
+            replica.url()
+        );
+        assert_eq!(stdout.matches("\tequal\t").count(), 8, "{stdout}");
+    }
+}
