@@ -71,16 +71,29 @@ fn verify(config: &Path, table: &str) -> (Option<i32>, serde_json::Value) {
     (output.status.code(), report)
 }
 
-/// The source of a pair: a MySQL/MariaDB or a PostgreSQL database.
+/// The source of a pair: a MySQL/MariaDB database and how its changes are captured,
+/// or a PostgreSQL database (polled).
 enum Source {
-    Mysql { database: String },
-    Postgres { database: String },
+    Mysql {
+        database: String,
+        capture: MysqlCapture,
+    },
+    Postgres {
+        database: String,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum MysqlCapture {
+    Binlog,
+    Triggers,
+    Poll,
 }
 
 impl Source {
     fn execute(&self, sql: &str) {
         match self {
-            Source::Mysql { database } => dbsync_testkit::mariadb()
+            Source::Mysql { database, .. } => dbsync_testkit::mariadb()
                 .execute(Some(database), sql)
                 .unwrap(),
             Source::Postgres { database } => {
@@ -91,16 +104,37 @@ impl Source {
 
     fn url(&self) -> String {
         match self {
-            Source::Mysql { database } => dbsync_testkit::mariadb().replication_url(database),
+            // Trigger capture creates its audit log, which the replication account
+            // may not.
+            Source::Mysql {
+                database,
+                capture: MysqlCapture::Triggers,
+            } => dbsync_testkit::mariadb().url(database),
+            Source::Mysql { database, .. } => dbsync_testkit::mariadb().replication_url(database),
             Source::Postgres { database } => dbsync_testkit::postgres().url(database),
         }
     }
 
-    /// The pair's settings: PostgreSQL sources are polled (by `id`).
+    /// The pair's settings: its capture (polling by `id`).
     fn settings(&self) -> &'static [&'static str] {
         match self {
-            Source::Mysql { .. } => &[],
+            Source::Mysql { capture, .. } => match capture {
+                MysqlCapture::Binlog => &[],
+                MysqlCapture::Triggers => &["capture: triggers"],
+                MysqlCapture::Poll => &["capture: poll"],
+            },
             Source::Postgres { .. } => &["capture: poll"],
+        }
+    }
+
+    /// What the capture needs before the pair's first run: its triggers.
+    fn prepare(&self, config: &Path) {
+        if let Source::Mysql {
+            capture: MysqlCapture::Triggers,
+            ..
+        } = self
+        {
+            assert_success(&run(config, &["triggers", "install", "p"]));
         }
     }
 
@@ -172,6 +206,7 @@ fn verify_finds_every_change(
     let mut settings = settings.to_vec();
     settings.extend(source.settings());
     let config = sandbox.write_config("types.yaml", &source.url(), &replica.url(), &settings, "");
+    source.prepare(&config);
     assert_success(&run(&config, &["run", "--once"]));
     for checked in &checked {
         source.duplicate_rows(&checked.table);
@@ -283,10 +318,11 @@ fn postgres_change(family: &str, target: &Replica) -> Change {
 }
 
 /// A MySQL source with every family, for the sandbox's own target or another.
-fn mysql_source(hint: &str) -> (Sandbox, Source) {
+fn mysql_source(hint: &str, capture: MysqlCapture) -> (Sandbox, Source) {
     let sandbox = Sandbox::new(hint);
     let source = Source::Mysql {
         database: sandbox.source.clone(),
+        capture,
     };
     (sandbox, source)
 }
@@ -301,7 +337,7 @@ fn postgres_source(hint: &str) -> (Sandbox, Source) {
 
 #[tokio::test]
 async fn verify_types_mysql_to_postgres() {
-    let (sandbox, source) = mysql_source("vtmypg");
+    let (sandbox, source) = mysql_source("vtmypg", MysqlCapture::Binlog);
     let replica = Replica::Postgres {
         database: sandbox.target.clone(),
     };
@@ -311,7 +347,7 @@ async fn verify_types_mysql_to_postgres() {
 
 #[tokio::test]
 async fn verify_types_mysql_to_mysql() {
-    let (sandbox, source) = mysql_source("vtmymy");
+    let (sandbox, source) = mysql_source("vtmymy", MysqlCapture::Binlog);
     let replica = Replica::mysql("vtmymy");
     // MariaDB reports labels with emoji as `?` and creates the target's column with
     // them: the target refuses the source's value.
@@ -331,7 +367,7 @@ async fn verify_types_mysql_to_mysql() {
 
 #[tokio::test]
 async fn verify_types_mysql_to_sqlite() {
-    let (sandbox, source) = mysql_source("vtmylite");
+    let (sandbox, source) = mysql_source("vtmylite", MysqlCapture::Binlog);
     let replica = Replica::sqlite(sandbox.dir(), "edge");
     let families = families::mysql();
     verify_finds_every_change(&sandbox, source, &replica, &[], families, mysql_change);
@@ -370,6 +406,40 @@ async fn verify_types_postgres_to_sqlite() {
     verify_finds_every_change(&sandbox, source, &replica, &[], families, postgres_change);
 }
 
+/// The other captures of a MySQL source: the rows after the copy arrive from the
+/// triggers' audit log, or are polled.
+#[tokio::test]
+async fn verify_types_mysql_to_postgres_by_triggers() {
+    let (sandbox, source) = mysql_source("vttriggers", MysqlCapture::Triggers);
+    let replica = Replica::Postgres {
+        database: sandbox.target.clone(),
+    };
+    // A known bug of trigger capture, not of verify: the trigger writes YEAR 0000 into
+    // its JSON as `0000`, which is no JSON, and the audit log's check then fails the
+    // source's own INSERT.
+    let families = all_but(
+        families::mysql(),
+        &[("years", "YEAR 0000 fails the trigger")],
+    );
+    verify_finds_every_change(&sandbox, source, &replica, &[], families, mysql_change);
+}
+
+#[tokio::test]
+async fn verify_types_mysql_to_postgres_by_polling() {
+    let (sandbox, source) = mysql_source("vtpolling", MysqlCapture::Poll);
+    let replica = Replica::Postgres {
+        database: sandbox.target.clone(),
+    };
+    verify_finds_every_change(
+        &sandbox,
+        source,
+        &replica,
+        &[],
+        families::mysql(),
+        mysql_change,
+    );
+}
+
 /// SETs stored as MySQL's text, `a,b` (`set_mapping: text`), rather than an array, on
 /// the targets that would hold an array.
 #[tokio::test]
@@ -381,7 +451,7 @@ async fn verify_types_mysql_sets_as_text() {
         |sandbox| Replica::sqlite(sandbox.dir(), "edge"),
     ];
     for target in targets {
-        let (sandbox, source) = mysql_source("vtsettext");
+        let (sandbox, source) = mysql_source("vtsettext", MysqlCapture::Binlog);
         let replica = target(&sandbox);
         verify_finds_every_change(
             &sandbox,
@@ -476,7 +546,11 @@ fn verify_matches_keys(source: fn(&str) -> (Sandbox, Source), keyed: &str, table
 
 #[tokio::test]
 async fn verify_matches_mysql_keys_of_every_family_on_every_target_engine() {
-    verify_matches_keys(mysql_source, MYSQL_KEYED_TABLES, 8);
+    verify_matches_keys(
+        |hint| mysql_source(hint, MysqlCapture::Binlog),
+        MYSQL_KEYED_TABLES,
+        8,
+    );
 }
 
 #[tokio::test]
