@@ -3,9 +3,9 @@
 //! another valid value of its family (a last fraction digit, a JSON key's value, one
 //! byte, a label) is found, with its key.
 //!
-//! A pair syncs every family ([`families`]) and a table named in mixed case once; then
-//! each is verified on its own (`--tables`), before and after its change. A test fails
-//! naming every family that failed, and how. Tables keyed by a column of each family
+//! A pair syncs every family ([`families`]) and a table named in mixed case once, each
+//! a table of its own, and is verified before and after the changes, one per table. A
+//! test fails naming every family that failed, and how. Tables keyed by a column of each family
 //! verify equal too, whatever order each engine sorts their keys in.
 
 use std::path::Path;
@@ -28,22 +28,30 @@ struct Checked {
 }
 
 impl Checked {
-    /// What is wrong with verify on this table, if anything: it must find the copy
-    /// equal, then the changed row different, and nothing else.
-    fn failure(&self, config: &Path, replica: &Replica) -> Option<String> {
-        let table = &self.table;
-        let (code, report) = verify(config, table);
-        if code != Some(0) {
-            return Some(format!(
-                "{table}: verify exited with {code:?} on a faithful copy: {report}"
-            ));
-        }
+    /// Makes the change on the target.
+    fn change(&self, replica: &Replica) {
         let Change { id, column, value } = &self.change;
         replica.execute(&format!(
-            "UPDATE {table} SET {column} = {value} WHERE id = {id}"
+            "UPDATE {} SET {column} = {value} WHERE id = {id}",
+            self.table
         ));
-        let (code, report) = verify(config, table);
-        let found = &report["p"]["tables"][0];
+    }
+
+    /// What is wrong with what `verify` found of this table before its change, if
+    /// anything: it must be equal.
+    fn unequal(&self, verify: &Verify) -> Option<String> {
+        let found = verify.table(&self.table);
+        let equal = ["missing", "extra", "different"]
+            .iter()
+            .all(|kind| found[kind]["count"] == 0);
+        (!equal).then(|| format!("{}: a faithful copy differs: {found}", self.table))
+    }
+
+    /// What is wrong with what `verify` found of this table after its change, if
+    /// anything: the changed row different, and nothing else.
+    fn unfound(&self, verify: &Verify) -> Option<String> {
+        let found = verify.table(&self.table);
+        let Change { id, column, value } = &self.change;
         let different: Vec<&serde_json::Value> = found["different"]["first"]
             .as_array()
             .into_iter()
@@ -54,21 +62,43 @@ impl Checked {
             && found["extra"]["count"] == 0
             && found["different"]["count"] == 1
             && different == [&serde_json::json!(id)];
-        (code != Some(3) || !only_it).then(|| {
+        (!only_it).then(|| {
             format!(
-                "{table}: {column} of row {id} set to {value} on the target, verify exited with {code:?}: {report}"
+                "{}: {column} of row {id} set to {value} on the target, and verify found {found}",
+                self.table
             )
         })
     }
 }
 
-/// `dbsync verify --tables table --json`: its exit code and report.
-fn verify(config: &Path, table: &str) -> (Option<i32>, serde_json::Value) {
-    let output = run(config, &["verify", "--tables", table, "--json"]);
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
-        serde_json::Value::String(String::from_utf8_lossy(&output.stderr).into_owned())
-    });
-    (output.status.code(), report)
+/// What `dbsync verify --json` found: its exit code and report.
+struct Verify {
+    code: Option<i32>,
+    report: serde_json::Value,
+}
+
+impl Verify {
+    fn run(config: &Path) -> Verify {
+        let output = run(config, &["verify", "--json"]);
+        let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+            panic!(
+                "verify printed no report: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        Verify {
+            code: output.status.code(),
+            report,
+        }
+    }
+
+    /// The report of source table `name`, `null` when there is none.
+    fn table(&self, name: &str) -> &serde_json::Value {
+        self.report["p"]["tables"]
+            .as_array()
+            .and_then(|tables| tables.iter().find(|t| t["table"]["name"] == name))
+            .unwrap_or(&serde_json::Value::Null)
+    }
 }
 
 /// The source of a pair: a MySQL/MariaDB database and how its changes are captured,
@@ -212,10 +242,25 @@ fn verify_finds_every_change(
         source.duplicate_rows(&checked.table);
     }
     assert_success(&run(&config, &["run", "--once"]));
-    let failures: Vec<String> = checked
+    let copied = Verify::run(&config);
+    for checked in &checked {
+        checked.change(replica);
+    }
+    let changed = Verify::run(&config);
+    let mut failures: Vec<String> = checked
         .iter()
-        .filter_map(|checked| checked.failure(&config, replica))
+        .filter_map(|checked| {
+            checked
+                .unequal(&copied)
+                .or_else(|| checked.unfound(&changed))
+        })
         .collect();
+    if copied.code != Some(0) || changed.code != Some(3) {
+        failures.push(format!(
+            "verify exited with {:?} on the copy, {:?} after the changes",
+            copied.code, changed.code
+        ));
+    }
     assert!(
         failures.is_empty(),
         "verify failed on {} of {} tables:\n{}",
