@@ -253,6 +253,9 @@ impl<'a> Entries<'a> {
                     | DataType::Enum { .. }
                     | DataType::Set { .. }
                     | DataType::Uuid => format!("CONVERT({value} USING utf8mb4)"),
+                    // JSON_OBJECT writes a YEAR as its digits: `0000` is no JSON number,
+                    // and the log's JSON check would then fail the user's own write.
+                    DataType::Year => format!("CAST({value} AS UNSIGNED)"),
                     _ => value,
                 };
                 format!("{}, {value}", literal(&column.name))
