@@ -13,6 +13,7 @@ mod targets;
 mod trigger_capture;
 mod type_families;
 mod verify;
+mod verify_live;
 
 use std::process::{Command, Output};
 
