@@ -299,3 +299,215 @@ impl Differences {
         report.different = listed(self.different);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::change_batch::ChangeBatch;
+    use crate::checkpoint::{Checkpoint, CopyProgress};
+    use crate::table_schema::fixture::int_table;
+    use crate::table_schema::{TableName, TableSchema};
+    use crate::value::Value;
+    use crate::verify::key_range::KeyRange;
+
+    fn row(id: i64, v: i64) -> Row {
+        vec![Value::Int(id), Value::Int(v)]
+    }
+
+    /// Rows by their first column, read as a verify side reads them.
+    fn read(rows: &BTreeMap<i64, Row>, range: &KeyRange, limit: usize) -> Vec<Row> {
+        let start = match &range.start {
+            std::ops::Bound::Included(k) => k[0].clone(),
+            _ => unreachable!("a recheck reads from a key on"),
+        };
+        let Value::Int(start) = start else {
+            unreachable!("int keys")
+        };
+        rows.range(start..)
+            .take(limit)
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    /// A source at a position of its change stream (an audit log id).
+    struct Source {
+        rows: BTreeMap<i64, Row>,
+        position: Option<u64>,
+    }
+
+    impl VerifySide for Source {
+        async fn read_range(
+            &mut self,
+            _: &VerifyTable,
+            range: &KeyRange,
+            limit: usize,
+        ) -> Result<Vec<Row>> {
+            Ok(read(&self.rows, range, limit))
+        }
+    }
+
+    impl SnapshotSide for Source {
+        async fn begin_snapshot(&mut self, _: &VerifyTable, _: &[Key]) -> Result<Option<Position>> {
+            Ok(self.position.map(|id| Position::AuditLog { id }))
+        }
+
+        async fn end_snapshot(&mut self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A target that a stream brings one change further each time its checkpoint is
+    /// read.
+    #[derive(Clone)]
+    struct Replica(Arc<Mutex<Streamed>>);
+
+    struct Streamed {
+        rows: BTreeMap<i64, Row>,
+        checkpoint: u64,
+        /// `(position, key, row)`, applied in order.
+        stream: Vec<(u64, i64, Row)>,
+    }
+
+    impl Replica {
+        fn new(rows: BTreeMap<i64, Row>, checkpoint: u64, stream: Vec<(u64, i64, Row)>) -> Self {
+            Replica(Arc::new(Mutex::new(Streamed {
+                rows,
+                checkpoint,
+                stream,
+            })))
+        }
+    }
+
+    impl VerifySide for Replica {
+        async fn read_range(
+            &mut self,
+            _: &VerifyTable,
+            range: &KeyRange,
+            limit: usize,
+        ) -> Result<Vec<Row>> {
+            Ok(read(&self.0.lock().unwrap().rows, range, limit))
+        }
+    }
+
+    impl Target for Replica {
+        async fn prepare_table(&mut self, _: &Arc<TableSchema>) -> Result<()> {
+            unreachable!()
+        }
+
+        async fn checkpoints(&mut self) -> Result<Vec<(TableName, Checkpoint)>> {
+            let mut state = self.0.lock().unwrap();
+            if !state.stream.is_empty() {
+                let (position, key, row) = state.stream.remove(0);
+                state.rows.insert(key, row);
+                state.checkpoint = position;
+            }
+            let checkpoint = Checkpoint {
+                copy: CopyProgress::Done { rows: 0 },
+                position: Position::AuditLog {
+                    id: state.checkpoint,
+                },
+            };
+            Ok(vec![(TableName::new("shop", "t"), checkpoint)])
+        }
+
+        async fn write_chunk(&mut self, _: &TableName, _: &[Row], _: &Checkpoint) -> Result<()> {
+            unreachable!()
+        }
+
+        async fn apply(&mut self, _: &ChangeBatch, _: &[(TableName, Checkpoint)]) -> Result<()> {
+            unreachable!()
+        }
+    }
+
+    fn options() -> RecheckOptions {
+        RecheckOptions {
+            catch_up: Duration::from_millis(200),
+            still: Duration::from_millis(50),
+            timed_round: Duration::ZERO,
+            poll: Duration::from_millis(1),
+            ..RecheckOptions::default()
+        }
+    }
+
+    fn different(ids: &[i64]) -> TableReport {
+        let mut keys = Keys::default();
+        for &id in ids {
+            keys.push(vec![Value::Int(id)], usize::MAX);
+        }
+        TableReport {
+            table: TableName::new("shop", "t"),
+            source_rows: 0,
+            target_rows: 0,
+            missing: Keys::default(),
+            extra: Keys::default(),
+            different: keys,
+        }
+    }
+
+    async fn recheck(source: &mut Source, replica: &Replica, found: TableReport) -> Rechecked {
+        let table =
+            VerifyTable::new(int_table("t", &["id", "v"]), Default::default(), 100).unwrap();
+        let (mut reader, mut target) = (replica.clone(), replica.clone());
+        recheck_table(
+            source,
+            &mut reader,
+            &mut target,
+            &table,
+            found,
+            10,
+            &options(),
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_row_the_stream_brings_over_is_not_reported_and_a_planted_one_is() {
+        let mut source = Source {
+            rows: [(1, row(1, 10)), (2, row(2, 20)), (3, row(3, 30))].into(),
+            position: Some(5),
+        };
+        // The target lags: key 1 arrives at position 5; key 2 was planted; key 3
+        // arrives only after the source's position, so only the wait finds it.
+        let replica = Replica::new(
+            [(1, row(1, 0)), (2, row(2, -1)), (3, row(3, 0))].into(),
+            1,
+            vec![(3, 3, row(3, 30)), (5, 1, row(1, 10))],
+        );
+        let rechecked = recheck(&mut source, &replica, different(&[1, 2, 3])).await;
+        assert_eq!(rechecked.report.different.first, vec![vec![Value::Int(2)]]);
+        assert_eq!(rechecked.recheck, Recheck::Done { rounds: 3 });
+    }
+
+    #[tokio::test]
+    async fn a_target_that_does_not_move_ends_the_rounds() {
+        let mut source = Source {
+            rows: [(1, row(1, 10))].into(),
+            position: Some(5),
+        };
+        let replica = Replica::new([(1, row(1, 0))].into(), 1, vec![]);
+        let rechecked = recheck(&mut source, &replica, different(&[1])).await;
+        assert_eq!(rechecked.report.different.count, 1);
+        assert_eq!(rechecked.recheck, Recheck::Done { rounds: 1 });
+    }
+
+    #[tokio::test]
+    async fn a_target_still_behind_when_the_wait_ends_is_said_so() {
+        let mut source = Source {
+            rows: [(1, row(1, 10))].into(),
+            position: Some(100_000),
+        };
+        let stream = (2..100_000).map(|p| (p, 2, row(2, 0))).collect();
+        let replica = Replica::new([(1, row(1, 0))].into(), 1, stream);
+        let rechecked = recheck(&mut source, &replica, different(&[1])).await;
+        assert_eq!(rechecked.report.different.count, 1);
+        assert!(
+            matches!(rechecked.recheck, Recheck::TargetBehind { .. }),
+            "{:?}",
+            rechecked.recheck
+        );
+    }
+}
