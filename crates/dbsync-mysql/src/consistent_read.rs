@@ -45,9 +45,9 @@ pub async fn begin_locked(conn: &mut Conn, table: &TableSchema, keys: &[Vec<Valu
     loop {
         match lock(conn, &statements).await {
             Ok(()) => return Ok(()),
-            // A writer that holds one of the rows and waits for another this
-            // transaction locked: one of the two is rolled back, and if it is this
-            // one, it simply locks again.
+            // A writer held one of the rows too long, or holds one and waits for
+            // another this transaction locked (a deadlock, in which the server rolls
+            // one of the two back): this attempt gives way, and locks again.
             Err(mysql_async::Error::Server(e))
                 if [ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT].contains(&e.code)
                     && attempt < LOCK_ATTEMPTS =>
@@ -65,6 +65,7 @@ pub async fn begin_locked(conn: &mut Conn, table: &TableSchema, keys: &[Vec<Valu
 const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
 const ER_LOCK_DEADLOCK: u16 = 1213;
 const LOCK_ATTEMPTS: usize = 5;
+const LOCK_WAIT_SECONDS: u32 = 5;
 
 /// Runs the locking `statements` in a new transaction.
 async fn lock(
@@ -75,6 +76,12 @@ async fn lock(
     // statement sets the level of the next transaction alone.
     conn.query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         .await?;
+    // A writer that keeps a row locked a long time makes this attempt give up soon,
+    // rather than after the server's default of 50 s.
+    conn.query_drop(format!(
+        "SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_SECONDS}"
+    ))
+    .await?;
     conn.query_drop("START TRANSACTION").await?;
     for (statement, params) in statements {
         conn.exec_drop(statement, params.clone()).await?;
