@@ -100,6 +100,24 @@ impl CheckpointStore {
         Ok(held)
     }
 
+    /// Removes the checkpoint of `source`, if any.
+    pub(crate) async fn remove<Q: Queryable>(
+        &self,
+        transaction: &mut Q,
+        source: &TableName,
+    ) -> Result<()> {
+        transaction
+            .exec_drop(
+                format!(
+                    "DELETE FROM {} WHERE pair = ? AND source_table = ?",
+                    self.table
+                ),
+                (self.pair.as_str(), source.name.as_str()),
+            )
+            .await
+            .map_err(|e| driver_error("removing a checkpoint", e))
+    }
+
     /// Writes `checkpoints` in one statement.
     pub(crate) async fn save<Q: Queryable>(
         &self,

@@ -16,12 +16,14 @@
 //! - [`writer`]: the copy's chunks and the stream's batches, each in one transaction
 //!   with the checkpoints it moves.
 //! - [`poll`]: poll capture, for sources without a binlog to read.
-//! - [`reader`]: a source's or a target's rows by key range, for verify.
+//! - [`reader`]: a source's or a target's rows by key range, for verify, and
+//!   [`consistent_read`]: a source's rows held still while verify checks them again.
 
 pub mod audit_log;
 pub mod binlog;
 pub mod capture;
 mod checkpoint_store;
+pub mod consistent_read;
 mod error;
 pub mod flavor;
 mod infile_format;

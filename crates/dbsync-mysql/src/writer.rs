@@ -192,6 +192,31 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// Empties the target table of `table` and removes its checkpoint, in one
+    /// transaction, so that the next run copies it again from the start: killed
+    /// midway, the table keeps both its rows and its checkpoint. A `DELETE`, as
+    /// `TRUNCATE` would commit on its own.
+    pub async fn reset_table(&mut self, table: &TableName) -> Result<()> {
+        let name = planned_target(&self.targets, table)?.qualified_name();
+        let Writer {
+            conn,
+            checkpoints: store,
+            ..
+        } = self;
+        let mut transaction = begin(conn).await?;
+        transaction
+            .query_drop(format!("DELETE FROM {name}"))
+            .await
+            .map_err(|e| driver_error(&format!("emptying {name}"), e).with_table(table.clone()))?;
+        store.remove(&mut transaction, table).await?;
+        transaction
+            .commit()
+            .await
+            .map_err(|e| driver_error("committing the reset of a table", e))
+    }
+}
+
 impl Target for Writer {
     /// Creates the table when absent; an existing table is used as it is.
     async fn prepare_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {

@@ -167,6 +167,34 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// Empties the target table of `table` and removes its checkpoint, in one
+    /// transaction, so that the next run copies it again from the start: killed
+    /// midway, the table keeps both its rows and its checkpoint.
+    pub async fn reset_table(&mut self, table: &TableName) -> Result<()> {
+        let name = planned_target(&self.targets, table)?.qualified_name();
+        let (pair, checkpoint_table) = (self.pair.clone(), self.checkpoint_table.clone());
+        let transaction = self.transaction().await?;
+        transaction
+            .batch_execute(&format!("TRUNCATE {name}"))
+            .await
+            .map_err(|e| {
+                driver_error(&format!("truncating {name}"), e).with_table(table.clone())
+            })?;
+        transaction
+            .execute(
+                &format!("DELETE FROM {checkpoint_table} WHERE pair = $1 AND source_table = $2"),
+                &[&pair, &table.name],
+            )
+            .await
+            .map_err(|e| driver_error("removing a checkpoint", e))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|e| driver_error("committing the reset of a table", e))
+    }
+}
+
 impl Target for Writer {
     /// Creates the table when absent; an existing table is used as it is.
     async fn prepare_table(&mut self, source: &Arc<TableSchema>) -> Result<()> {

@@ -101,6 +101,36 @@ impl Writer {
         Ok(target)
     }
 
+    /// Empties the target table of `table` and removes its checkpoint, in one
+    /// transaction, so that the next run copies it again from the start: killed
+    /// midway, the table keeps both its rows and its checkpoint.
+    pub async fn reset_table(&mut self, table: &TableName) -> Result<()> {
+        let name = self.target_of(table)?.quoted_name();
+        let (pair, source) = (self.pair.clone(), table.clone());
+        self.run(move |connection| {
+            let transaction = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| driver_error("starting a transaction", e))?;
+            transaction
+                .execute(&format!("DELETE FROM {name}"), [])
+                .map_err(|e| {
+                    driver_error(&format!("emptying {name}"), e).with_table(source.clone())
+                })?;
+            transaction
+                .execute(
+                    &format!(
+                        "DELETE FROM {CHECKPOINT_TABLE} WHERE pair = ?1 AND source_table = ?2"
+                    ),
+                    params![pair, source.name],
+                )
+                .map_err(|e| driver_error("removing a checkpoint", e))?;
+            transaction
+                .commit()
+                .map_err(|e| driver_error("committing the reset of a table", e))
+        })
+        .await
+    }
+
     /// Runs `work` with the connection on the blocking pool.
     async fn run<T: Send + 'static>(
         &self,

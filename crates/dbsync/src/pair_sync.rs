@@ -109,8 +109,23 @@ impl PairSync {
         Ok((source, database, tables))
     }
 
-    fn source_database(&self) -> String {
+    /// The source database the pair reads.
+    pub(crate) fn source_database(&self) -> String {
         self.source.database().unwrap_or_default().to_owned()
+    }
+
+    /// Empties every target table of the pair and drops its checkpoint, one table per
+    /// transaction, so that the next run copies everything again (`run --full`).
+    /// Killed midway, each table is either reset or untouched, and running again
+    /// resets what is left.
+    pub(crate) async fn reset(&self) -> Result<()> {
+        let mut checkpoints = HashMap::new();
+        let (_, mut target, tables, _) = self.connect(&mut checkpoints).await?;
+        for table in &tables {
+            target.reset_table(&table.name).await?;
+            tracing::info!(pair = %self.name, table = %table.name, "emptied for a full copy");
+        }
+        Ok(())
     }
 
     /// Runs the pair until it has caught up (`--once`) or `stop` turns true, starting

@@ -6,13 +6,16 @@
 //! ranges that differ are bisected down to rows, which are matched by key
 //! ([`verify_table`]). The result lists per table the missing, extra and different
 //! keys ([`VerifyReport`]), which [`repair_table`] can make equal through the target's
-//! normal apply path.
+//! normal apply path. Keys found differing are checked again once the pair's stream
+//! has passed the source's state they were read in ([`recheck_table`]), so that rows
+//! changing on the source during a verify are not reported.
 
 mod by_key;
 mod canonical;
 mod compare;
 mod json;
 mod key_range;
+mod recheck;
 mod repair;
 mod report;
 mod side;
@@ -21,6 +24,7 @@ mod summary;
 pub use canonical::{Canonical, ZeroDates};
 pub use compare::{VerifyOptions, verify_table, verify_tables};
 pub use key_range::{Key, KeyRange};
+pub use recheck::{Recheck, RecheckOptions, Rechecked, SnapshotSide, recheck_table};
 pub use repair::{RepairScope, Repaired, repair_table};
 pub use report::{Keys, TableReport, VerifyReport};
 pub use side::VerifySide;

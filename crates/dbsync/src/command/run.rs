@@ -1,4 +1,5 @@
-//! `dbsync run`: copy what is not copied yet, then follow the source. With `--repair`
+//! `dbsync run`: copy what is not copied yet, then follow the source; with `--full`,
+//! every target table is emptied and copied again first. With `--repair`
 //! or `--repair-missing`, each pair first catches up, then is verified and repaired,
 //! then follows the source (unless `--once`).
 
@@ -14,9 +15,6 @@ use crate::failure::{Exit, Failure};
 use crate::pair_sync::{PairSync, Until};
 
 pub(crate) async fn run(config_path: &Path, args: RunArgs) -> Result<(), Failure> {
-    if args.full {
-        return Err(Failure::not_built("run --full"));
-    }
     let repair = match (args.repair, args.repair_missing) {
         (true, true) => {
             return Err(Failure::new(
@@ -59,7 +57,7 @@ pub(crate) async fn run(config_path: &Path, args: RunArgs) -> Result<(), Failure
     };
     let runs = syncs
         .iter()
-        .map(|(sync, pair)| run_pair(sync, pair, until, repair, stop.clone()));
+        .map(|(sync, pair)| run_pair(sync, pair, until, args.full, repair, stop.clone()));
     let results = futures_util::future::join_all(runs).await;
     // The first failure is the command's (stderr, exit code); the others are logged.
     let mut failures = syncs
@@ -83,15 +81,20 @@ pub(crate) async fn run(config_path: &Path, args: RunArgs) -> Result<(), Failure
     }
 }
 
-/// Runs `sync` until `until`; with a `repair` scope, it first catches up, then is
-/// verified and repaired, so that what is repaired is what the stream did not fix.
+/// Runs `sync` until `until`; when `full`, every target table is emptied first and
+/// copied again; with a `repair` scope, it first catches up, then is verified and
+/// repaired, so that what is repaired is what the stream did not fix.
 async fn run_pair(
     sync: &PairSync,
     pair: &Pair,
     until: Until,
+    full: bool,
     repair: Option<RepairScope>,
     stop: watch::Receiver<bool>,
 ) -> Result<()> {
+    if full {
+        sync.reset().await?;
+    }
     let Some(scope) = repair else {
         return sync.run(until, stop).await;
     };
@@ -109,6 +112,9 @@ async fn run_pair(
             done.upserted,
             done.deleted
         );
+    }
+    for note in check.notes() {
+        tracing::warn!(pair = sync.name(), "{note}");
     }
     if !check.is_equal() {
         tracing::warn!(

@@ -1,22 +1,25 @@
 //! `dbsync verify [PAIR...] [--tables T,..] [--json] [--repair]`: whether each pair's
 //! target holds exactly its source's rows, per table, with the keys that differ; with
 //! `--repair`, the differences fixed through the target's apply path and the pair
-//! verified again. Exits 0 when in sync (after the repair), 3 when not.
+//! verified again. Keys found differing are checked again once the pair's stream has
+//! passed them, so that a verify beside a running pair reports only real differences.
+//! Exits 0 when in sync (after the repair), 3 when not.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use dbsync_config::{Pair, ZeroDatePolicy};
 use dbsync_core::pipeline::Target as _;
 use dbsync_core::verify::{
-    Canonical, Key, Keys, RepairScope, Repaired, VerifyOptions, VerifyReport, VerifyTable,
-    ZeroDates, repair_table, verify_tables,
+    Canonical, Key, Keys, Recheck, RecheckOptions, RepairScope, Repaired, VerifyOptions,
+    VerifyReport, VerifyTable, ZeroDates, recheck_table, repair_table, verify_tables,
 };
 use dbsync_core::{Result, TableName, TableSchema, Value};
 
 use crate::cli::VerifyArgs;
-use crate::endpoint::AnySource;
+use crate::endpoint::{AnySource, AnyTargetReader, PairSnapshots};
 use crate::failure::{Exit, Failure};
 use crate::pair_sync::PairSync;
 
@@ -32,6 +35,9 @@ pub(crate) async fn run(config_path: &Path, args: VerifyArgs) -> Result<(), Fail
         let (source, _, mut tables) = sync.read_source_tables().await?;
         keep_tables(name, &mut tables, &args.tables)?;
         let check = check_pair(&sync, pair, source, &tables, scope).await?;
+        for note in check.notes() {
+            eprintln!("{name}: {note}");
+        }
         if !args.json {
             check.print(name);
         }
@@ -106,6 +112,8 @@ fn keep_tables(
 pub(crate) struct PairCheck {
     found: VerifyReport,
     repair: Option<PairRepair>,
+    /// Where a recheck could not settle whether keys differ.
+    notes: Vec<String>,
 }
 
 /// What a repair wrote (nothing when the pair was equal), and the verify after it.
@@ -122,6 +130,11 @@ impl PairCheck {
             .as_ref()
             .map_or(&self.found, |r| &r.after)
             .is_equal()
+    }
+
+    /// Where verify could not settle whether keys differ (a stream lagging behind).
+    pub(crate) fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The tables a repair wrote to, with what it wrote.
@@ -194,21 +207,34 @@ pub(crate) async fn check_pair(
     if repair.is_some() {
         options = options.listing_every_key();
     }
-    let found = verify_tables(&mut source, &mut reader, tables, &options).await?;
+    let mut verify = Verify {
+        sync,
+        pair,
+        source: &mut source,
+        reader: &mut reader,
+        tables,
+        options,
+        notes: Vec::new(),
+    };
+    let found = verify.rechecked().await?;
     let Some(scope) = repair else {
+        let notes = verify.notes;
         return Ok(PairCheck {
             found,
             repair: None,
+            notes,
         });
     };
     if found.is_equal() {
         let after = found.clone();
+        let notes = verify.notes;
         return Ok(PairCheck {
             found,
             repair: Some(PairRepair {
                 repaired: Vec::new(),
                 after,
             }),
+            notes,
         });
     }
     let mut target = sync.open_target(tables).await?;
@@ -220,7 +246,7 @@ pub(crate) async fn check_pair(
         }
         let verified = VerifyTable::new(Arc::clone(table), options.canonical, options.chunk_rows)?;
         let done = repair_table(
-            &mut source,
+            verify.source,
             &mut target,
             &verified,
             report,
@@ -231,11 +257,89 @@ pub(crate) async fn check_pair(
         .await?;
         repaired.push((table.name.clone(), done));
     }
-    let after = verify_tables(&mut source, &mut reader, tables, &options).await?;
+    let after = verify.rechecked().await?;
     Ok(PairCheck {
         found,
         repair: Some(PairRepair { repaired, after }),
+        notes: verify.notes,
     })
+}
+
+/// One verify of a pair's tables, with what it has to say beside its report.
+struct Verify<'v> {
+    sync: &'v PairSync,
+    pair: &'v Pair,
+    source: &'v mut AnySource,
+    reader: &'v mut AnyTargetReader,
+    tables: &'v [Arc<TableSchema>],
+    options: VerifyOptions,
+    /// Where a recheck could not settle whether a key differs.
+    notes: Vec<String>,
+}
+
+impl Verify<'_> {
+    /// The report of a verify pass whose differing keys were checked again once the
+    /// pair's stream had passed them (see [`recheck_table`]): rows that changed on the
+    /// source during the pass are not reported, even while the pair streams.
+    async fn rechecked(&mut self) -> Result<VerifyReport> {
+        let recheck = RecheckOptions {
+            // A polled change reaches the target within a poll interval or two.
+            timed_round: self.pair.poll_interval * 2 + Duration::from_secs(1),
+            ..RecheckOptions::default()
+        };
+        // The pass lists every key a recheck reads.
+        let pass = VerifyOptions {
+            keys_listed: self.options.keys_listed.max(recheck.max_keys),
+            ..self.options
+        };
+        let mut report = verify_tables(self.source, self.reader, self.tables, &pass).await?;
+        if report.is_equal() {
+            return Ok(report);
+        }
+        let mut target = self.sync.open_target(self.tables).await?;
+        let database = self.sync.source_database();
+        let mut source = PairSnapshots::new(self.source, self.sync.capture(), &database);
+        for (table, found) in self.tables.iter().zip(&mut report.tables) {
+            if found.is_equal() {
+                continue;
+            }
+            let verified = VerifyTable::new(
+                Arc::clone(table),
+                self.options.canonical,
+                self.options.chunk_rows,
+            )?;
+            let rechecked = recheck_table(
+                &mut source,
+                self.reader,
+                &mut target,
+                &verified,
+                found.clone(),
+                self.options.keys_listed,
+                &recheck,
+            )
+            .await?;
+            *found = rechecked.report;
+            match rechecked.recheck {
+                Recheck::Done { .. } => {}
+                Recheck::TooManyKeys => {
+                    for keys in [&mut found.missing, &mut found.extra, &mut found.different] {
+                        keys.first.truncate(self.options.keys_listed);
+                    }
+                    self.notes.push(format!(
+                        "{}: more than {} keys differ, too many to check again once the stream has passed them; rows that changed during the verify may be among them",
+                        table.name, recheck.max_keys
+                    ));
+                }
+                Recheck::TargetBehind { source, target } => self.notes.push(format!(
+                    "{}: the target's checkpoint ({}) did not reach the source's position {source} within {:?}; the keys reported may be changes the stream has not applied yet",
+                    table.name,
+                    target.map_or_else(|| "none".to_owned(), |p| p.to_string()),
+                    recheck.catch_up
+                )),
+            }
+        }
+        Ok(report)
+    }
 }
 
 /// One line per table: equal, or how many keys are missing, extra and different, with

@@ -8,6 +8,6 @@ mod target;
 mod target_reader;
 
 pub(crate) use capture::AnyCapture;
-pub(crate) use source::AnySource;
+pub(crate) use source::{AnySource, PairSnapshots};
 pub(crate) use target::AnyTarget;
 pub(crate) use target_reader::AnyTargetReader;

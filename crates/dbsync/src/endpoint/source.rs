@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use dbsync_config::{Capture, ConnectionUrl, Engine};
 use dbsync_core::pipeline::Source;
-use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
-use dbsync_core::{Error, ErrorKind, Result, Row, TableSchema, Value};
+use dbsync_core::verify::{Key, KeyRange, SnapshotSide, VerifySide, VerifyTable};
+use dbsync_core::{Error, ErrorKind, Position, Result, Row, TableSchema, Value};
+use dbsync_mysql::audit_log::AuditLog;
+use dbsync_mysql::consistent_read;
 use dbsync_mysql::source::MysqlSource;
 use dbsync_postgres::source::PgSource;
 
@@ -120,6 +122,74 @@ impl VerifySide for AnySource {
         match self {
             AnySource::Mysql(source) => source.read_range(table, range, limit).await,
             AnySource::Postgres(source) => source.read_range(table, range, limit).await,
+        }
+    }
+}
+
+/// A pair's source whose rows verify checks again held still at a point of the pair's
+/// change stream: what tells the point depends on the capture.
+#[derive(Debug)]
+pub(crate) struct PairSnapshots<'s> {
+    source: &'s mut AnySource,
+    capture: Capture,
+    /// The source database, which holds the trigger capture's audit log.
+    database: &'s str,
+}
+
+impl<'s> PairSnapshots<'s> {
+    pub(crate) fn new(source: &'s mut AnySource, capture: Capture, database: &'s str) -> Self {
+        PairSnapshots {
+            source,
+            capture,
+            database,
+        }
+    }
+}
+
+impl VerifySide for PairSnapshots<'_> {
+    async fn read_range(
+        &mut self,
+        table: &VerifyTable,
+        range: &KeyRange,
+        limit: usize,
+    ) -> Result<Vec<Row>> {
+        self.source.read_range(table, range, limit).await
+    }
+}
+
+impl SnapshotSide for PairSnapshots<'_> {
+    async fn begin_snapshot(
+        &mut self,
+        table: &VerifyTable,
+        keys: &[Key],
+    ) -> Result<Option<Position>> {
+        let AnySource::Mysql(source) = &mut *self.source else {
+            // A polled source tells no position its polls could be compared with.
+            return Ok(None);
+        };
+        let conn = source.conn();
+        match self.capture {
+            Capture::Binlog => {
+                consistent_read::begin_locked(conn, &table.schema, keys).await?;
+                let position = dbsync_mysql::binlog::current_position(conn).await?;
+                Ok(Some(Position::Binlog(position)))
+            }
+            Capture::Triggers => {
+                consistent_read::begin_locked(conn, &table.schema, keys).await?;
+                let id = AuditLog::new(self.database).highest_id(conn).await?;
+                Ok(Some(Position::AuditLog { id }))
+            }
+            // None tells a position of its own that a checkpoint could be at.
+            Capture::Poll | Capture::Logical | Capture::Snapshot => Ok(None),
+        }
+    }
+
+    async fn end_snapshot(&mut self) -> Result<()> {
+        match (&mut *self.source, self.capture) {
+            (AnySource::Mysql(source), Capture::Binlog | Capture::Triggers) => {
+                consistent_read::end(source.conn()).await
+            }
+            _ => Ok(()),
         }
     }
 }

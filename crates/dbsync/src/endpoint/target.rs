@@ -69,6 +69,15 @@ impl AnyTarget {
             Writer::Sqlite(writer) => writer.plan_table(source).map(drop),
         }
     }
+    /// Empties the target table of `table` and removes its checkpoint in one
+    /// transaction: the next run copies it again from the start.
+    pub(crate) async fn reset_table(&mut self, table: &TableName) -> Result<()> {
+        match &mut self.writer {
+            Writer::Postgres(writer) => writer.reset_table(table).await,
+            Writer::Mysql(writer) => writer.reset_table(table).await,
+            Writer::Sqlite(writer) => writer.reset_table(table).await,
+        }
+    }
 }
 
 impl Writer {

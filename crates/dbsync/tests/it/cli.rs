@@ -41,8 +41,7 @@ fn version() {
 #[test]
 fn unbuilt_commands_say_so_and_exit_2() {
     for args in [
-        &["run", "shop-analytics", "--full"][..],
-        &["connection", "list"],
+        &["connection", "list"][..],
         &["connection", "add", "x"],
         &["sync", "show", "shop-analytics"],
         &["service", "start", "--daemon"],

@@ -13,6 +13,7 @@ mod targets;
 mod trigger_capture;
 mod type_families;
 mod verify;
+mod verify_live;
 mod verify_types;
 
 use std::process::{Command, Output};
