@@ -19,7 +19,8 @@ pub(crate) struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ErrorDetail {
     /// `bad_request`, `unauthorized`, `not_found`, `method_not_allowed`, `conflict`,
-    /// `unprocessable`, `unsupported_media_type`, `not_implemented` or `internal`.
+    /// `unprocessable`, `unsupported_media_type`, `not_implemented`, `unavailable` or
+    /// `internal`.
     code: &'static str,
     /// One sentence that names the thing and the fix.
     message: String,
@@ -68,6 +69,7 @@ impl From<Error> for ApiError {
             ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict"),
             ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ErrorKind::Store => {
                 tracing::error!(%error, "the state store failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

@@ -1,20 +1,22 @@
 //! Seed 001's `/api/v1/sync/*`, `/api/v1/conflicts` and `/api/v1/config`, and the runs.
 //!
-//! What the store and the live events can answer is answered; what needs the engine
-//! (starting and stopping runs, applying a conflict's resolution, changing the running
-//! configuration) answers 501 until `dbsync serve` drives the engines.
+//! Starting and stopping runs goes through the supervisor, which owns them.
 
 use std::convert::Infallible;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody, QueryParams};
 use super::pairs::Page;
 use crate::events::Event;
+use crate::lifecycle::RunId;
 use crate::store::{Conflict, PairStatus, RunLogLine, RunRecord};
 
 #[utoipa::path(get, path = "/api/v1/sync/status", tag = "sync",
@@ -59,16 +61,69 @@ pub(crate) async fn conflicts(State(state): State<AppState>) -> ApiResult<Vec<Co
     Ok(Json(state.store.unresolved_conflicts().await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/sync/trigger", tag = "sync",
-    responses((status = 501, body = ErrorBody)))]
-pub(crate) async fn trigger() -> ApiError {
-    ApiError::needs_engine("POST /api/v1/sync/trigger")
+/// Which pair a start or stop is for.
+#[derive(Debug, Deserialize, IntoParams)]
+pub(crate) struct PairChoice {
+    /// The pair's name; may be left out when the server has one pair.
+    pair: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/sync/stop", tag = "sync",
-    responses((status = 501, body = ErrorBody)))]
-pub(crate) async fn stop() -> ApiError {
-    ApiError::needs_engine("POST /api/v1/sync/stop")
+impl PairChoice {
+    /// The pair named, or the only one.
+    async fn resolve(self, state: &AppState) -> Result<String, ApiError> {
+        if let Some(pair) = self.pair {
+            return Ok(pair);
+        }
+        let pairs = state.store.pairs().await?;
+        match &pairs[..] {
+            [only] => Ok(only.name.clone()),
+            _ => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable",
+                format!(
+                    "the server has {} pairs; name one with `?pair=NAME`",
+                    pairs.len()
+                ),
+            )),
+        }
+    }
+}
+
+/// A run a start or stop is about.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RunRef {
+    pair: String,
+    run: RunId,
+}
+
+#[utoipa::path(post, path = "/api/v1/sync/trigger", tag = "sync", params(PairChoice),
+    responses(
+        (status = 202, description = "The run started.", body = RunRef),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "It runs already, or is disabled.", body = ErrorBody),
+        (status = 422, description = "No pair named, and the server has several.", body = ErrorBody)))]
+pub(crate) async fn trigger(
+    State(state): State<AppState>,
+    QueryParams(choice): QueryParams<PairChoice>,
+) -> Result<(StatusCode, Json<RunRef>), ApiError> {
+    let pair = choice.resolve(&state).await?;
+    let run = state.supervisor.start(pair.clone()).await?;
+    Ok((StatusCode::ACCEPTED, Json(RunRef { pair, run })))
+}
+
+#[utoipa::path(post, path = "/api/v1/sync/stop", tag = "sync", params(PairChoice),
+    responses(
+        (status = 202, description = "The run is stopping; it ends `stopped` after its batch in flight.", body = RunRef),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "It is not running.", body = ErrorBody),
+        (status = 422, description = "No pair named, and the server has several.", body = ErrorBody)))]
+pub(crate) async fn stop(
+    State(state): State<AppState>,
+    QueryParams(choice): QueryParams<PairChoice>,
+) -> Result<(StatusCode, Json<RunRef>), ApiError> {
+    let pair = choice.resolve(&state).await?;
+    let run = state.supervisor.stop(pair.clone()).await?;
+    Ok((StatusCode::ACCEPTED, Json(RunRef { pair, run })))
 }
 
 #[utoipa::path(get, path = "/api/v1/sync/stream", tag = "sync",

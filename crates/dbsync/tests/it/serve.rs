@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use dbsync_config::{ConnectionUrl, Pair};
 use dbsync_control::{RunState, Store};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -27,7 +28,7 @@ fn source_url(sandbox: &Sandbox) -> String {
     )
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -64,6 +65,21 @@ impl Api {
             );
             assert!(!body.contains(TOKEN), "an answer holds the token: {body}");
         }
+    }
+
+    /// The status and JSON body of POST `path` with the token.
+    async fn post(&mut self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        self.bodies.push(body.clone());
+        (status, serde_json::from_str(&body).unwrap())
     }
 
     async fn json(&mut self, path: &str) -> Value {
@@ -242,4 +258,77 @@ async fn wait_for_table(api: &mut Api, daemon: &mut Daemon, table: &str, status:
         }
         deadline.tick(daemon).await;
     }
+}
+
+/// Waits until the latest run of `pair` is in `state`; gives it.
+async fn wait_for_run(api: &mut Api, daemon: &mut Daemon, pair: &str, state: &str) -> Value {
+    let deadline = Deadline::new(60, format!("the latest run of {pair} to be {state}"));
+    loop {
+        let runs = api.json(&format!("/api/v1/pairs/{pair}/runs")).await;
+        if runs[0]["state"] == state {
+            return runs[0].clone();
+        }
+        deadline.tick(daemon).await;
+    }
+}
+
+/// The supervisor: start and stop through the API, one run at a time, and pairs added
+/// or disabled in the store by another process picked up without a restart.
+#[tokio::test]
+async fn starts_and_stops_runs_and_follows_the_store() {
+    let sandbox = Sandbox::new("serve_supervise");
+    sandbox.source_sql("CREATE TABLE items (id INT PRIMARY KEY); INSERT INTO items VALUES (1);");
+    let (mut daemon, mut api, state) = serve(&sandbox).await;
+    let first = wait_for_run(&mut api, &mut daemon, "p", "running").await;
+
+    let (status, body) = api.post("/api/v1/sync/trigger?pair=p").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = api.post("/api/v1/sync/trigger?pair=nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = api.post("/api/v1/sync/stop?pair=p").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["run"], first["id"], "{body}");
+    wait_for_run(&mut api, &mut daemon, "p", "stopped").await;
+    // Stopped on request, it stays stopped.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        wait_for_run(&mut api, &mut daemon, "p", "stopped").await["id"],
+        first["id"]
+    );
+    let (status, body) = api.post("/api/v1/sync/stop?pair=p").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    let (status, body) = api.post("/api/v1/sync/trigger?pair=p").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let second = wait_for_run(&mut api, &mut daemon, "p", "running").await;
+    assert_eq!(second["id"], body["run"]);
+    // Seed 002's jobs are the same runs.
+    let job = second["id"].as_str().unwrap();
+    let (status, body) = api.post(&format!("/api/sync/jobs/{job}/stop")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    wait_for_run(&mut api, &mut daemon, "p", "stopped").await;
+    let (status, body) = api.post(&format!("/api/sync/jobs/{job}/stop")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // Another process adds a pair, then disables it.
+    let store = Store::open_sqlite(&state).await.unwrap();
+    let edge = sandbox.dir().join("edge.db");
+    store
+        .create_connection(
+            "edge",
+            ConnectionUrl::parse(&format!("sqlite://{}", edge.display())).unwrap(),
+        )
+        .await
+        .unwrap();
+    store
+        .create_pair("q", Pair::new("src", "edge"))
+        .await
+        .unwrap();
+    wait_for_run(&mut api, &mut daemon, "q", "running").await;
+    store.set_pair_enabled("q", false).await.unwrap();
+    wait_for_run(&mut api, &mut daemon, "q", "stopped").await;
+
+    let exit = daemon.terminate(Duration::from_secs(30)).await;
+    assert!(exit.success(), "{exit}; its log:\n{}", daemon.log());
+    api.assert_no_secret();
 }
