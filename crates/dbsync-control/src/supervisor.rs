@@ -1,9 +1,10 @@
 //! The API's side of the supervisor that runs the pairs: requests to start and stop a
-//! pair's run, and a nudge when pairs or connections changed.
+//! pair's run, to test a connection, and a nudge when pairs or connections changed.
 //!
 //! The supervisor itself lives in the `dbsync` binary, next to the engines it drives;
 //! the API only holds this handle, so that it depends on no engine.
 
+use dbsync_config::ConnectionUrl;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -23,6 +24,13 @@ pub enum Request {
     Stop {
         pair: String,
         reply: oneshot::Sender<Result<RunId>>,
+    },
+    /// Connect to a database and say what answered (its engine and version), or why
+    /// nothing did (422).
+    Test {
+        connection: String,
+        url: ConnectionUrl,
+        reply: oneshot::Sender<Result<String>>,
     },
     /// Pairs or connections changed in the store: read them again now rather than at the
     /// next poll.
@@ -56,16 +64,27 @@ impl Supervisor {
         self.ask(|reply| Request::Stop { pair, reply }).await
     }
 
+    /// Connects to `url`, the database of `connection`; gives what answered.
+    pub async fn test(&self, connection: impl Into<String>, url: ConnectionUrl) -> Result<String> {
+        let connection = connection.into();
+        self.ask(|reply| Request::Test {
+            connection,
+            url,
+            reply,
+        })
+        .await
+    }
+
     /// Tells the supervisor that pairs or connections changed; never waits.
     pub fn reload(&self) {
         // Without a supervisor there is nothing to tell.
         let _ = self.requests.send(Request::Reload);
     }
 
-    async fn ask(
+    async fn ask<T>(
         &self,
-        request: impl FnOnce(oneshot::Sender<Result<RunId>>) -> Request,
-    ) -> Result<RunId> {
+        request: impl FnOnce(oneshot::Sender<Result<T>>) -> Request,
+    ) -> Result<T> {
         let (reply, answer) = oneshot::channel();
         self.requests.send(request(reply)).map_err(|_| absent())?;
         answer.await.map_err(|_| absent())?

@@ -9,6 +9,7 @@ mod failure;
 mod logging;
 mod pair_run;
 mod pair_sync;
+mod probe;
 mod progress;
 mod signal;
 mod supervisor;

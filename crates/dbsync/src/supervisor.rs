@@ -18,6 +18,7 @@ use tracing::Instrument;
 
 use crate::pair_run::run_pair;
 use crate::pair_sync::PairSync;
+use crate::probe::probe;
 
 /// How often the store is asked whether another process changed it.
 const POLL: Duration = Duration::from_secs(1);
@@ -118,6 +119,19 @@ impl Supervisor {
             }
             Request::Stop { pair, reply } => {
                 let _ = reply.send(self.stop_requested(&pair).await);
+            }
+            Request::Test {
+                connection,
+                url,
+                reply,
+            } => {
+                // Off the loop: an unreachable host may take a while to say so.
+                tokio::spawn(async move {
+                    let answer = probe(&connection, &url)
+                        .await
+                        .map_err(|failure| Error::invalid(failure.to_string()));
+                    let _ = reply.send(answer);
+                });
             }
             Request::Reload => self.reconcile().await,
         }

@@ -5,6 +5,7 @@
 //! drift from what is served.
 
 mod auth;
+mod config;
 mod configs;
 mod connections;
 mod error;
@@ -83,7 +84,7 @@ pub fn router(control: Control, server: &dbsync_config::Server) -> Result<Router
         .routes(routes!(sync::run_logs))
         .routes(routes!(sync::conflicts))
         .routes(routes!(sync::resolve))
-        .routes(routes!(sync::get_config, sync::put_config))
+        .routes(routes!(config::get, config::put))
         .routes(routes!(metrics_text))
         .routes(routes!(
             remote_connections::list,
@@ -94,6 +95,7 @@ pub fn router(control: Control, server: &dbsync_config::Server) -> Result<Router
             remote_connections::update,
             remote_connections::delete
         ))
+        .routes(routes!(remote_connections::test))
         .routes(routes!(configs::list, configs::create))
         .routes(routes!(configs::get, configs::update, configs::delete))
         .routes(routes!(jobs::list, jobs::start))

@@ -255,3 +255,33 @@ pub(crate) async fn delete(
         _ => Ok(StatusCode::NO_CONTENT),
     }
 }
+
+/// What a connection test found.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ConnectionTest {
+    id: String,
+    /// The engine and version that answered.
+    #[schema(example = "MySQL/MariaDB 11.4.2")]
+    server: String,
+}
+
+#[utoipa::path(post, path = "/api/sync/connections/{id}/test", tag = "seed 002",
+    params(("id" = String, Path, description = "The connection's id.")),
+    responses(
+        (status = 200, description = "The remote database answered.", body = ConnectionTest),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "It did not answer; the message says why.", body = ErrorBody)))]
+pub(crate) async fn test(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<ConnectionTest> {
+    let record = state.store.connection(id).await?;
+    let server = state
+        .supervisor
+        .test(record.name.clone(), record.url)
+        .await?;
+    Ok(Json(ConnectionTest {
+        id: record.name,
+        server,
+    }))
+}

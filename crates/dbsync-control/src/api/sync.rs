@@ -152,15 +152,3 @@ fn sse_event(event: &Event) -> SseEvent {
 pub(crate) async fn resolve(Path(_id): Path<String>) -> ApiError {
     ApiError::needs_engine("POST /api/v1/conflicts/{id}/resolve")
 }
-
-#[utoipa::path(get, path = "/api/v1/config", tag = "config",
-    responses((status = 501, body = ErrorBody)))]
-pub(crate) async fn get_config() -> ApiError {
-    ApiError::needs_engine("GET /api/v1/config")
-}
-
-#[utoipa::path(put, path = "/api/v1/config", tag = "config",
-    responses((status = 501, body = ErrorBody)))]
-pub(crate) async fn put_config() -> ApiError {
-    ApiError::needs_engine("PUT /api/v1/config")
-}

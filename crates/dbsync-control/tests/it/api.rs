@@ -274,7 +274,11 @@ async fn runs_need_a_supervisor_and_unknown_endpoints_are_404() {
             "/api/v1/sync/stop?pair=p",
             (503, "unavailable"),
         ),
-        (Method::GET, "/api/v1/config", (501, "not_implemented")),
+        (
+            Method::POST,
+            "/api/v1/conflicts/c1/resolve",
+            (501, "not_implemented"),
+        ),
     ] {
         let (status, body) = json(server.request(method, path).send().await.unwrap()).await;
         assert_eq!((status, error_code(&body)), answer, "{path}");

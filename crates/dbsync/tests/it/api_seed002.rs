@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use reqwest::Client;
+use reqwest::{Client, Method};
 use serde_json::Value;
 
 use crate::serve::free_port;
@@ -116,6 +116,7 @@ async fn the_seeds_curl_examples_work_as_written() {
     assert_eq!(status, 200, "{watched}");
     assert_eq!(watched["id"], job_id, "{watched}");
 
+    refuses_what_it_cannot_do(&client, &base, job_id).await;
     let exit = daemon.terminate(std::time::Duration::from_secs(30)).await;
     assert!(exit.success(), "{exit}; its log:\n{}", daemon.log());
     assert!(
@@ -123,4 +124,130 @@ async fn the_seeds_curl_examples_work_as_written() {
         "{}",
         daemon.log()
     );
+}
+
+/// The status and JSON body of `method path` with `body`.
+async fn call(client: &Client, method: Method, url: String, body: Option<&str>) -> (u16, Value) {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", "application/json")
+            .body(body.to_owned());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert!(!text.contains("secure_password"), "{text}");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The other endpoints, and their 400, 404, 409 and 422 answers, on the state the
+/// examples left.
+async fn refuses_what_it_cannot_do(client: &Client, base: &str, job: &str) {
+    let url = |path: &str| format!("{base}{path}");
+    let connection = r#"{"name": "Production DB", "host": "db", "username": "u", "database": "d"}"#;
+    for (method, path, body, expected) in [
+        (Method::POST, "/api/sync/connections", Some("{"), 400),
+        (
+            Method::POST,
+            "/api/sync/connections",
+            Some(r#"{"name": "x", "hostname": "h"}"#),
+            422,
+        ),
+        (Method::POST, "/api/sync/connections", Some(connection), 409),
+        (Method::GET, "/api/sync/connections/nope", None, 404),
+        (
+            Method::PUT,
+            "/api/sync/connections/production-db",
+            Some(connection),
+            200,
+        ),
+        (
+            Method::DELETE,
+            "/api/sync/connections/production-db",
+            None,
+            409,
+        ),
+        (Method::POST, "/api/sync/connections/nope/test", None, 404),
+        // Its host, `db`, does not resolve.
+        (
+            Method::POST,
+            "/api/sync/connections/production-db/test",
+            None,
+            422,
+        ),
+        (
+            Method::POST,
+            "/api/sync/jobs",
+            Some(r#"{"config_id": "nope"}"#),
+            404,
+        ),
+        (Method::GET, "/api/sync/jobs/nope", None, 404),
+        (
+            Method::POST,
+            &format!("/api/sync/jobs/{job}/stop"),
+            None,
+            409,
+        ),
+        (
+            Method::GET,
+            &format!("/api/sync/jobs/{job}/logs"),
+            None,
+            200,
+        ),
+        (Method::GET, "/api/sync/configs/nope", None, 404),
+        (Method::DELETE, "/api/sync/configs/nope", None, 404),
+        (
+            Method::PUT,
+            "/api/v1/config",
+            Some(r#"{"connections": {"x": {"url": "mysql://u:***@h/d"}}}"#),
+            422,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/config",
+            Some(r#"{"pairs": {"y": {"source": "nope", "target": "production-db"}}}"#),
+            422,
+        ),
+    ] {
+        let (status, answer) = call(client, method.clone(), url(path), body).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        if status >= 400 {
+            assert!(
+                answer["error"]["message"].is_string(),
+                "{method} {path}: {answer}"
+            );
+        }
+    }
+
+    let (_, configs) = call(
+        client,
+        Method::GET,
+        url("/api/sync/configs?connection_id=production-db"),
+        None,
+    )
+    .await;
+    assert_eq!(configs.as_array().unwrap().len(), 1, "{configs}");
+    // The PUT of its connection started the configuration again: two jobs or three.
+    let (_, jobs) = call(client, Method::GET, url("/api/sync/jobs"), None).await;
+    assert!(jobs.as_array().unwrap().len() >= 2, "{jobs}");
+    let (_, status) = call(client, Method::GET, url("/api/sync/status"), None).await;
+    assert_eq!(status["pairs"], 1, "{status}");
+    let (_, stats) = call(client, Method::GET, url("/api/sync/stats"), None).await;
+    assert_eq!(stats["connections"], 2, "{stats}");
+    assert!(stats["runs"].as_u64() >= Some(2), "{stats}");
+
+    let (status, config) = call(client, Method::GET, url("/api/v1/config"), None).await;
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(
+        config["connections"]["production-db"]["url"], "mysql://u@db:3306/d",
+        "{config}"
+    );
+    let pair = r#"{"pairs": {"again": {"source": "production-db", "target": "production-db-local", "enabled": false}}}"#;
+    let (status, config) = call(client, Method::PUT, url("/api/v1/config"), Some(pair)).await;
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(config["pairs"]["again"]["enabled"], false, "{config}");
+
+    let (status, _) = call(client, Method::DELETE, url("/api/sync/configs/again"), None).await;
+    assert_eq!(status, 204);
 }
