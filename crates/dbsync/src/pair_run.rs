@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use dbsync_control::{ActiveRun, Control, Operation, Outcome, TableStatus, TableUpdate};
+use dbsync_control::{ActiveRun, Control, LogLevel, Operation, Outcome, TableStatus, TableUpdate};
 use dbsync_core::{CopyProgress, TableName};
 use tokio::sync::{mpsc, watch};
 
@@ -27,6 +27,7 @@ pub(crate) async fn run_pair(
         drop(sync);
         result
     };
+    log(&control, &run, LogLevel::Info, "started").await;
     let mut tables = Tables::new(&control, &pair);
     let (result, ()) = tokio::join!(running, tables.record(&run, reports));
     let outcome = match result {
@@ -47,10 +48,22 @@ pub(crate) async fn run_pair(
             }
         }
     };
+    match &outcome {
+        Outcome::Failed { error } => log(&control, &run, LogLevel::Error, error).await,
+        _ => log(&control, &run, LogLevel::Info, outcome.state().as_str()).await,
+    }
     if let Err(error) = control.finish_run(run, outcome.clone()).await {
         tracing::error!(pair, "{error}");
     }
     outcome
+}
+
+/// Adds a line to the run's log in the store (seed 002's job logs); a store that fails
+/// costs the line, said on the process's log.
+async fn log(control: &Control, run: &ActiveRun, level: LogLevel, message: &str) {
+    if let Err(error) = control.store.log_run(run, level, message).await {
+        tracing::warn!(pair = run.pair(), "{error}");
+    }
 }
 
 /// Reports taken together at most: enough for every table of a large pair.

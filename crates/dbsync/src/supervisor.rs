@@ -270,7 +270,9 @@ impl Supervisor {
         };
         tracing::info!(pair, run = %id, "starting run");
         let (stop, stopped) = watch::channel(false);
-        let span = tracing::info_span!("run", pair = %pair, run = %id);
+        // At error level, so that whatever level the logs are filtered at, every line of
+        // the run carries the span that names it.
+        let span = tracing::error_span!("run", pair = %pair, run = %id);
         let control = self.control.clone();
         let name = pair.clone();
         let task = self.tasks.spawn(

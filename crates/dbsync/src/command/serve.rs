@@ -12,7 +12,7 @@ use crate::failure::{Exit, Failure};
 
 pub(crate) async fn run(config_path: &Path) -> Result<(), Failure> {
     let config = super::load_config(config_path)?;
-    crate::logging::init(&config.logging);
+    crate::logging::init(&config.logging)?;
     let store = open_store(&config).await?;
     let (supervisor, requests) = Supervisor::channel();
     let control = Control::new(store, supervisor);

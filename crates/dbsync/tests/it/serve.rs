@@ -99,8 +99,9 @@ async fn serve(sandbox: &Sandbox) -> (Daemon, Api, PathBuf) {
         &dbsync_testkit::postgres().url(&sandbox.target),
         &[],
         &format!(
-            "state: sqlite://{}\nserver:\n  listen: 127.0.0.1:{port}\n  auth_token: {TOKEN}\n",
-            state.display()
+            "state: sqlite://{}\nserver:\n  listen: 127.0.0.1:{port}\n  auth_token: {TOKEN}\nlogging:\n  format: json\n  dir: {}\n",
+            state.display(),
+            sandbox.dir().join("logs").display()
         ),
     );
     let mut daemon = Daemon::serve(&config, &sandbox.dir().join("serve.log"));
@@ -241,6 +242,27 @@ async fn records_a_pair_that_fails_and_goes_on_serving() {
     let exit = daemon.terminate(Duration::from_secs(30)).await;
     assert!(exit.success(), "{exit}; its log:\n{}", daemon.log());
     api.assert_no_secret();
+
+    // The error is in both log files, as JSON naming its run.
+    let run_id = run["id"].as_str().unwrap();
+    for file in ["combined.log", "error.log"] {
+        let log = std::fs::read_to_string(sandbox.dir().join("logs").join(file)).unwrap();
+        let line = log
+            .lines()
+            .find(|line| line.contains("has no primary key"))
+            .unwrap_or_else(|| panic!("{file}:\n{log}"));
+        let line: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(line["level"], "ERROR", "{line}");
+        assert_eq!(line["span"]["run"], run_id, "{line}");
+        assert!(!log.contains(PASSWORD), "{file}:\n{log}");
+    }
+    let errors = std::fs::read_to_string(sandbox.dir().join("logs/error.log")).unwrap();
+    assert!(
+        errors
+            .lines()
+            .all(|line| line.contains("\"level\":\"ERROR\"")),
+        "{errors}"
+    );
 }
 
 /// Waits until `table` of pair `p` has `status` and `rows` rows synced.
@@ -309,6 +331,14 @@ async fn starts_and_stops_runs_and_follows_the_store() {
     wait_for_run(&mut api, &mut daemon, "p", "stopped").await;
     let (status, body) = api.post(&format!("/api/sync/jobs/{job}/stop")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let logs = api.json(&format!("/api/sync/jobs/{job}/logs")).await;
+    let messages: Vec<&str> = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, ["started", "stopped"], "{logs}");
 
     // Another process adds a pair, then disables it.
     let store = Store::open_sqlite(&state).await.unwrap();
