@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult, ErrorBody, QueryParams};
+use super::error::{ApiError, ApiResult, ErrorBody, JsonBody, QueryParams};
 use super::pairs::Page;
 use crate::events::Event;
 use crate::lifecycle::RunId;
-use crate::store::{Conflict, PairStatus, RunLogLine, RunRecord};
+use crate::store::{Conflict, ConflictResolution, PairStatus, RunLogLine, RunRecord};
 
 #[utoipa::path(get, path = "/api/v1/sync/status", tag = "sync",
     responses((status = 200, description = "Every pair with its state and latest run.", body = [PairStatus])))]
@@ -146,9 +146,41 @@ fn sse_event(event: &Event) -> SseEvent {
     }
 }
 
+/// How a conflict is settled.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Resolution {
+    /// Which version wins: `source`, `target`, or `custom` with `row`.
+    resolution: ConflictResolution,
+    /// The row to keep, for `custom` only.
+    #[schema(value_type = Option<Object>)]
+    row: Option<serde_json::Value>,
+}
+
 #[utoipa::path(post, path = "/api/v1/conflicts/{id}/resolve", tag = "conflicts",
     params(("id" = String, Path, description = "The conflict's id.")),
-    responses((status = 501, body = ErrorBody)))]
-pub(crate) async fn resolve(Path(_id): Path<String>) -> ApiError {
-    ApiError::needs_engine("POST /api/v1/conflicts/{id}/resolve")
+    request_body = Resolution,
+    responses(
+        (status = 200, description = "The choice recorded, and the conflict no longer listed as unresolved. The rows are written by the bidirectional engine, which this version does not have: one-way pairs record no conflicts.", body = Conflict),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "It is resolved already.", body = ErrorBody),
+        (status = 422, description = "`row` without `custom`, or `custom` without `row`.", body = ErrorBody)))]
+pub(crate) async fn resolve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(choice): JsonBody<Resolution>,
+) -> ApiResult<Conflict> {
+    if (choice.resolution == ConflictResolution::Custom) != choice.row.is_some() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+            "send `row` exactly with the resolution `custom`: the row to keep",
+        ));
+    }
+    Ok(Json(
+        state
+            .store
+            .resolve_conflict(id, choice.resolution, choice.row)
+            .await?,
+    ))
 }

@@ -274,11 +274,6 @@ async fn runs_need_a_supervisor_and_unknown_endpoints_are_404() {
             "/api/v1/sync/stop?pair=p",
             (503, "unavailable"),
         ),
-        (
-            Method::POST,
-            "/api/v1/conflicts/c1/resolve",
-            (501, "not_implemented"),
-        ),
     ] {
         let (status, body) = json(server.request(method, path).send().await.unwrap()).await;
         assert_eq!((status, error_code(&body)), answer, "{path}");

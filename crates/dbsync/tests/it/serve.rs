@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use dbsync_config::{ConnectionUrl, Pair};
-use dbsync_control::{RunState, Store};
+use dbsync_control::{NewConflict, RunState, Store};
 use reqwest::{Client, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{Daemon, Deadline, Sandbox};
 
@@ -357,6 +357,44 @@ async fn starts_and_stops_runs_and_follows_the_store() {
     wait_for_run(&mut api, &mut daemon, "q", "running").await;
     store.set_pair_enabled("q", false).await.unwrap();
     wait_for_run(&mut api, &mut daemon, "q", "stopped").await;
+
+    // Conflicts, as a bidirectional engine would record them.
+    let conflict = store
+        .add_conflict(
+            "p",
+            NewConflict {
+                table: "items".into(),
+                key: json!([1]),
+                source_row: Some(json!({"id": 1})),
+                target_row: None,
+            },
+        )
+        .await
+        .unwrap();
+    let listed = api.json("/api/v1/conflicts").await;
+    assert_eq!(listed[0]["id"], conflict.id, "{listed}");
+    let resolve = format!("/api/v1/conflicts/{}/resolve", conflict.id);
+    for (body, expected) in [
+        (
+            json!({"resolution": "custom"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({"resolution": "source"}), StatusCode::OK),
+        (json!({"resolution": "source"}), StatusCode::CONFLICT),
+    ] {
+        let response = api
+            .client
+            .post(format!("{}{resolve}", api.base))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{body}");
+    }
+    let (status, _) = api.post("/api/v1/conflicts/nope/resolve").await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(api.json("/api/v1/conflicts").await, json!([]));
 
     let exit = daemon.terminate(Duration::from_secs(30)).await;
     assert!(exit.success(), "{exit}; its log:\n{}", daemon.log());
