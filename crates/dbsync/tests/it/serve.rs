@@ -147,7 +147,31 @@ async fn serves_the_api_while_it_syncs_and_stops_on_sigterm() {
     // The copy, then a change streamed after it.
     let table = format!("{}.items", sandbox.source);
     wait_for_table(&mut api, &mut daemon, &table, "streaming", 3).await;
+    let mut stream = api
+        .client
+        .get(format!("{}/api/v1/sync/stream", api.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
     sandbox.source_sql("INSERT INTO items VALUES (4, 'four');");
+    // The change arrives as a progress event, live.
+    let mut received = String::new();
+    let expected = "\"rows_synced\":4";
+    while !received
+        .lines()
+        .any(|line| line.starts_with("data:") && line.contains(expected))
+    {
+        let chunk = tokio::time::timeout(Duration::from_secs(30), stream.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no progress event with {expected}; received:\n{received}"))
+            .unwrap()
+            .expect("the stream ended");
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(received.contains("event: progress"), "{received}");
+    drop(stream);
     wait_for_table(&mut api, &mut daemon, &table, "streaming", 4).await;
     assert_eq!(
         sandbox
