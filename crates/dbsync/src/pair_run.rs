@@ -132,6 +132,7 @@ impl<'a> Tables<'a> {
             committed.table.to_string(),
             &self.control.metrics,
         );
+        metrics.batch_applied(pair, &table, committed.took);
         match committed.written {
             Written::Copied { rows } => {
                 metrics.rows_applied(pair, &table, Operation::Insert, rows);

@@ -211,6 +211,15 @@ async fn serves_the_api_while_it_syncs_and_stops_on_sigterm() {
         )),
         "{metrics}"
     );
+    // The copy's chunk and the streamed batch, each timed.
+    let batches = format!("dbsync_batch_duration_seconds_count{{pair=\"p\",table=\"{table}\"}} ");
+    let timed: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&batches))
+        .unwrap_or_else(|| panic!("no {batches}in {metrics}"))
+        .parse()
+        .unwrap();
+    assert!(timed >= 2, "{metrics}");
 
     let exit = daemon.terminate(Duration::from_secs(30)).await;
     assert!(exit.success(), "{exit}; its log:\n{}", daemon.log());
