@@ -6,23 +6,27 @@ use crate::events::{Event, Events};
 use crate::lifecycle::{ActiveRun, Outcome, RunState};
 use crate::metrics::Metrics;
 use crate::store::{RunRecord, Store, TableStatus, TableUpdate};
+use crate::supervisor::Supervisor;
 
 /// What the server serves, shared with the engines that feed it: the state store, the
-/// metrics and the live events.
+/// metrics, the live events and the supervisor that starts and stops runs.
 #[derive(Debug, Clone)]
 pub struct Control {
     pub store: Store,
     pub metrics: Metrics,
     pub events: Events,
+    pub supervisor: Supervisor,
 }
 
 impl Control {
-    /// A control plane over `store` with new metrics and events.
-    pub fn new(store: Store) -> Control {
+    /// A control plane over `store` with new metrics and events, whose runs `supervisor`
+    /// starts and stops.
+    pub fn new(store: Store, supervisor: Supervisor) -> Control {
         Control {
             store,
             metrics: Metrics::new(),
             events: Events::new(),
+            supervisor,
         }
     }
 

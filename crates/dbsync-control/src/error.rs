@@ -4,7 +4,7 @@ use std::fmt;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// What went wrong, in the terms the REST API answers with (404, 409, 422, 500) and the
+/// What went wrong, in the terms the REST API answers with (404, 409, 422, 500, 503) and the
 /// command line reports.
 ///
 /// Not `dbsync_core::ErrorKind`: those kinds say whether an engine retries; these say
@@ -21,6 +21,8 @@ pub enum ErrorKind {
     Invalid,
     /// The state store failed (disk, a corrupt file, a newer schema).
     Store,
+    /// Nothing runs pairs in this process, or it is shutting down.
+    Unavailable,
 }
 
 /// An error with its kind and one sentence that names the thing and the fix.

@@ -8,6 +8,7 @@ mod events;
 mod lifecycle;
 mod metrics;
 mod store;
+mod supervisor;
 
 pub use api::{router, serve};
 pub use control::Control;
@@ -16,7 +17,8 @@ pub use events::{Event, Events};
 pub use lifecycle::{ActiveRun, Outcome, PairState, RunId, RunState};
 pub use metrics::{Metrics, Operation};
 pub use store::{
-    Cleaned, Conflict, ConflictResolution, ConnectionRecord, DeadLetter, LogLevel, NewConflict,
-    NewDeadLetter, PairRecord, PairStatus, RunLogLine, RunRecord, Store, TableState, TableStatus,
-    TableUpdate,
+    ChangeMark, Cleaned, Conflict, ConflictResolution, ConnectionRecord, DeadLetter, LogLevel,
+    NewConflict, NewDeadLetter, PairRecord, PairStatus, RunLogLine, RunRecord, Stats, Store,
+    TableState, TableStatus, TableUpdate,
 };
+pub use supervisor::{Request, Requests, Supervisor};

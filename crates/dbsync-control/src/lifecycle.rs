@@ -114,7 +114,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn state(&self) -> RunState {
+    pub fn state(&self) -> RunState {
         match self {
             Outcome::Completed => RunState::Completed,
             Outcome::Failed { .. } => RunState::Failed,

@@ -7,9 +7,12 @@ mod connection;
 mod endpoint;
 mod failure;
 mod logging;
+mod pair_run;
 mod pair_sync;
+mod probe;
 mod progress;
 mod signal;
+mod supervisor;
 
 use std::process::ExitCode;
 

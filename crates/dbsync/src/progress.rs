@@ -5,6 +5,7 @@
 //! Nobody listening is fine; a report never holds a write back.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use dbsync_core::{ChangeBatch, Checkpoint, TableName};
 use tokio::sync::mpsc;
@@ -19,6 +20,9 @@ pub(crate) struct Committed {
     pub(crate) written: Written,
     /// The checkpoint committed with the rows: the copy's progress and the position.
     pub(crate) checkpoint: Checkpoint,
+    /// How long the write took, commit included; for a batch of several tables, the
+    /// whole batch's.
+    pub(crate) took: Duration,
 }
 
 /// The rows of one commit.
@@ -41,6 +45,7 @@ pub(crate) fn copied(
     table: &TableName,
     rows: usize,
     checkpoint: &Checkpoint,
+    took: Duration,
 ) {
     report(
         progress,
@@ -48,6 +53,7 @@ pub(crate) fn copied(
             table: table.clone(),
             written: Written::Copied { rows: rows as u64 },
             checkpoint: checkpoint.clone(),
+            took,
         },
     );
 }
@@ -57,6 +63,7 @@ pub(crate) fn applied(
     progress: &ProgressSender,
     batch: &ChangeBatch,
     checkpoints: &[(TableName, Checkpoint)],
+    took: Duration,
 ) {
     let written: BTreeMap<&TableName, Written> = batch
         .tables()
@@ -81,6 +88,7 @@ pub(crate) fn applied(
                 table: table.clone(),
                 written,
                 checkpoint: checkpoint.clone(),
+                took,
             },
         );
     }

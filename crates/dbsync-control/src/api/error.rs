@@ -19,7 +19,7 @@ pub(crate) struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ErrorDetail {
     /// `bad_request`, `unauthorized`, `not_found`, `method_not_allowed`, `conflict`,
-    /// `unprocessable`, `unsupported_media_type`, `not_implemented` or `internal`.
+    /// `unprocessable`, `unsupported_media_type`, `unavailable` or `internal`.
     code: &'static str,
     /// One sentence that names the thing and the fix.
     message: String,
@@ -48,18 +48,6 @@ impl ApiError {
             "this endpoint needs the header `Authorization: Bearer <token>` with the server's `server.auth_token`",
         )
     }
-
-    /// For endpoints whose work belongs to the sync engine, which the server does not
-    /// drive yet: a clear refusal rather than a success that did nothing.
-    pub(crate) fn needs_engine(endpoint: &str) -> Self {
-        ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "not_implemented",
-            format!(
-                "{endpoint} needs the sync engine, which this server does not drive yet; use `dbsync run` meanwhile"
-            ),
-        )
-    }
 }
 
 impl From<Error> for ApiError {
@@ -68,6 +56,7 @@ impl From<Error> for ApiError {
             ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict"),
             ErrorKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ErrorKind::Store => {
                 tracing::error!(%error, "the state store failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

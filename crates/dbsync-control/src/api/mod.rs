@@ -5,10 +5,15 @@
 //! drift from what is served.
 
 mod auth;
+mod config;
+mod configs;
 mod connections;
 mod error;
+mod jobs;
 mod pairs;
+mod remote_connections;
 mod sync;
+mod system;
 
 use std::future::Future;
 
@@ -79,8 +84,26 @@ pub fn router(control: Control, server: &dbsync_config::Server) -> Result<Router
         .routes(routes!(sync::run_logs))
         .routes(routes!(sync::conflicts))
         .routes(routes!(sync::resolve))
-        .routes(routes!(sync::get_config, sync::put_config))
+        .routes(routes!(config::get, config::put))
         .routes(routes!(metrics_text))
+        .routes(routes!(
+            remote_connections::list,
+            remote_connections::create
+        ))
+        .routes(routes!(
+            remote_connections::get,
+            remote_connections::update,
+            remote_connections::delete
+        ))
+        .routes(routes!(remote_connections::test))
+        .routes(routes!(configs::list, configs::create))
+        .routes(routes!(configs::get, configs::update, configs::delete))
+        .routes(routes!(jobs::list, jobs::start))
+        .routes(routes!(jobs::get))
+        .routes(routes!(jobs::stop))
+        .routes(routes!(jobs::logs))
+        .routes(routes!(system::status))
+        .routes(routes!(system::stats))
         .split_for_parts();
     let mut protected = api
         .route("/metrics", get(metrics_text))

@@ -57,6 +57,7 @@ pub(crate) async fn create(
     JsonBody(new): JsonBody<NewPair>,
 ) -> Result<(StatusCode, Json<PairRecord>), ApiError> {
     let record = state.store.create_pair(new.name, new.definition).await?;
+    state.supervisor.reload();
     Ok((StatusCode::CREATED, Json(record)))
 }
 
@@ -81,6 +82,7 @@ pub(crate) async fn delete(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.store.delete_pair(name).await?;
+    state.supervisor.reload();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -91,7 +93,9 @@ pub(crate) async fn enable(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<PairRecord> {
-    Ok(Json(state.store.set_pair_enabled(name, true).await?))
+    let record = state.store.set_pair_enabled(name, true).await?;
+    state.supervisor.reload();
+    Ok(Json(record))
 }
 
 #[utoipa::path(post, path = "/api/v1/pairs/{name}/disable", tag = "pairs",
@@ -101,7 +105,9 @@ pub(crate) async fn disable(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<PairRecord> {
-    Ok(Json(state.store.set_pair_enabled(name, false).await?))
+    let record = state.store.set_pair_enabled(name, false).await?;
+    state.supervisor.reload();
+    Ok(Json(record))
 }
 
 #[utoipa::path(get, path = "/api/v1/pairs/{name}/runs", tag = "pairs",

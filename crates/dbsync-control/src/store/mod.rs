@@ -7,6 +7,7 @@
 //! never stalls the server's threads. A MySQL or PostgreSQL backend would keep these
 //! methods and dispatch on the backend inside [`Store::call`]'s callers.
 
+mod changes;
 mod conflicts;
 mod connections;
 mod dead_letters;
@@ -16,8 +17,10 @@ mod migrations;
 mod pairs;
 mod retention;
 mod runs;
+mod stats;
 mod tables;
 mod time;
+mod updates;
 mod validate;
 
 use std::fs::OpenOptions;
@@ -30,12 +33,14 @@ use rusqlite::Connection;
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub use changes::ChangeMark;
 pub use conflicts::{Conflict, ConflictResolution, NewConflict};
 pub use connections::ConnectionRecord;
 pub use dead_letters::{DeadLetter, NewDeadLetter};
 pub use pairs::PairRecord;
 pub use retention::Cleaned;
 pub use runs::{LogLevel, PairStatus, RunLogLine, RunRecord};
+pub use stats::Stats;
 pub use tables::{TableState, TableStatus, TableUpdate};
 
 /// The state store. Cheap to clone: clones share one connection.

@@ -263,19 +263,20 @@ async fn manages_pairs_their_state_and_history() {
 }
 
 #[tokio::test]
-async fn engine_endpoints_say_they_need_the_engine_and_unknown_ones_are_404() {
+async fn runs_need_a_supervisor_and_unknown_endpoints_are_404() {
     let server = TestServer::start().await;
-    for (method, path) in [
-        (Method::POST, "/api/v1/sync/trigger"),
-        (Method::POST, "/api/v1/sync/stop"),
-        (Method::GET, "/api/v1/config"),
+    for (method, path, answer) in [
+        // No pair named, and none to choose.
+        (Method::POST, "/api/v1/sync/trigger", (422, "unprocessable")),
+        // This server has no supervisor to run pairs.
+        (
+            Method::POST,
+            "/api/v1/sync/stop?pair=p",
+            (503, "unavailable"),
+        ),
     ] {
         let (status, body) = json(server.request(method, path).send().await.unwrap()).await;
-        assert_eq!(
-            (status, error_code(&body)),
-            (501, "not_implemented"),
-            "{path}"
-        );
+        assert_eq!((status, error_code(&body)), answer, "{path}");
     }
     let (status, body) = server.call(Method::GET, "/api/v1/nowhere").await;
     assert_eq!((status, error_code(&body)), (404, "not_found"));

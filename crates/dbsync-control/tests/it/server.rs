@@ -33,7 +33,7 @@ impl TestServer {
         let store = Store::open_sqlite(directory.path().join("state.db"))
             .await
             .unwrap();
-        let control = Control::new(store);
+        let control = Control::new(store, dbsync_control::Supervisor::channel().0);
         let router = dbsync_control::router(control.clone(), &settings).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

@@ -70,7 +70,7 @@ pub(crate) async fn run(source: Option<String>, target: Option<String>) -> Resul
     crate::logging::init(&Logging {
         level: LogLevel::Warn,
         ..Logging::default()
-    });
+    })?;
     let endpoints = match (source, target) {
         (None, None) => sandbox().await?,
         (Some(source), Some(target)) => given(&source, &target).await?,

@@ -27,7 +27,7 @@ pub(crate) async fn run(config_path: &Path, args: RunArgs) -> Result<(), Failure
         (false, false) => None,
     };
     let config = super::load_config(config_path)?;
-    crate::logging::init(&config.logging);
+    crate::logging::init(&config.logging)?;
     let names = super::pair_names(&config, &args.pairs);
     if names.is_empty() {
         return Err(Failure::new(

@@ -20,7 +20,7 @@ pub(crate) async fn run(config_path: &Path, command: TriggersCommand) -> Result<
         dry_run,
     } = args;
     let config = super::load_config(config_path)?;
-    crate::logging::init(&config.logging);
+    crate::logging::init(&config.logging)?;
     let pair = super::find_pair(&config, config_path, name)?;
     let sync = PairSync::new(name, pair, &config)?;
     if sync.capture() != Capture::Triggers {

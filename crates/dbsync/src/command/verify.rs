@@ -25,7 +25,7 @@ use crate::pair_sync::PairSync;
 
 pub(crate) async fn run(config_path: &Path, args: VerifyArgs) -> Result<(), Failure> {
     let config = super::load_config(config_path)?;
-    crate::logging::init(&config.logging);
+    crate::logging::init(&config.logging)?;
     let names = super::pair_names(&config, &args.pairs);
     let scope = args.repair.then_some(RepairScope::Everything);
     let mut checks = Vec::new();

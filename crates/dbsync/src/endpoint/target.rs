@@ -1,6 +1,7 @@
 //! The database a pair writes.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use dbsync_config::{ConnectionUrl, Engine, Pair};
 use dbsync_core::pipeline::Target;
@@ -146,13 +147,14 @@ impl Target for AnyTarget {
         rows: &[Row],
         checkpoint: &Checkpoint,
     ) -> Result<()> {
+        let started = Instant::now();
         match &mut self.writer {
             Writer::Postgres(writer) => writer.write_chunk(table, rows, checkpoint).await,
             Writer::Mysql(writer) => writer.write_chunk(table, rows, checkpoint).await,
             Writer::Sqlite(writer) => writer.write_chunk(table, rows, checkpoint).await,
         }?;
         if let Some(progress) = &self.progress {
-            progress::copied(progress, table, rows.len(), checkpoint);
+            progress::copied(progress, table, rows.len(), checkpoint, started.elapsed());
         }
         Ok(())
     }
@@ -162,13 +164,14 @@ impl Target for AnyTarget {
         batch: &ChangeBatch,
         checkpoints: &[(TableName, Checkpoint)],
     ) -> Result<()> {
+        let started = Instant::now();
         match &mut self.writer {
             Writer::Postgres(writer) => writer.apply(batch, checkpoints).await,
             Writer::Mysql(writer) => writer.apply(batch, checkpoints).await,
             Writer::Sqlite(writer) => writer.apply(batch, checkpoints).await,
         }?;
         if let Some(progress) = &self.progress {
-            progress::applied(progress, batch, checkpoints);
+            progress::applied(progress, batch, checkpoints, started.elapsed());
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
 //! The `dbsync` binary as a user runs it.
 
+mod api_schemathesis;
+mod api_seed002;
 mod bad_input;
 mod cli;
 mod connection_test;

@@ -5,9 +5,10 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dbsync_control::{RunState, Store};
+use dbsync_config::{ConnectionUrl, Pair};
+use dbsync_control::{NewConflict, RunState, Store};
 use reqwest::{Client, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{Daemon, Deadline, Sandbox};
 
@@ -27,7 +28,7 @@ fn source_url(sandbox: &Sandbox) -> String {
     )
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -66,6 +67,21 @@ impl Api {
         }
     }
 
+    /// The status and JSON body of POST `path` with the token.
+    async fn post(&mut self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        self.bodies.push(body.clone());
+        (status, serde_json::from_str(&body).unwrap())
+    }
+
     async fn json(&mut self, path: &str) -> Value {
         let (status, body) = self.get(path, true).await;
         assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
@@ -83,8 +99,9 @@ async fn serve(sandbox: &Sandbox) -> (Daemon, Api, PathBuf) {
         &dbsync_testkit::postgres().url(&sandbox.target),
         &[],
         &format!(
-            "state: sqlite://{}\nserver:\n  listen: 127.0.0.1:{port}\n  auth_token: {TOKEN}\n",
-            state.display()
+            "state: sqlite://{}\nserver:\n  listen: 127.0.0.1:{port}\n  auth_token: {TOKEN}\nlogging:\n  format: json\n  dir: {}\n",
+            state.display(),
+            sandbox.dir().join("logs").display()
         ),
     );
     let mut daemon = Daemon::serve(&config, &sandbox.dir().join("serve.log"));
@@ -130,7 +147,31 @@ async fn serves_the_api_while_it_syncs_and_stops_on_sigterm() {
     // The copy, then a change streamed after it.
     let table = format!("{}.items", sandbox.source);
     wait_for_table(&mut api, &mut daemon, &table, "streaming", 3).await;
+    let mut stream = api
+        .client
+        .get(format!("{}/api/v1/sync/stream", api.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
     sandbox.source_sql("INSERT INTO items VALUES (4, 'four');");
+    // The change arrives as a progress event, live.
+    let mut received = String::new();
+    let expected = "\"rows_synced\":4";
+    while !received
+        .lines()
+        .any(|line| line.starts_with("data:") && line.contains(expected))
+    {
+        let chunk = tokio::time::timeout(Duration::from_secs(30), stream.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no progress event with {expected}; received:\n{received}"))
+            .unwrap()
+            .expect("the stream ended");
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(received.contains("event: progress"), "{received}");
+    drop(stream);
     wait_for_table(&mut api, &mut daemon, &table, "streaming", 4).await;
     assert_eq!(
         sandbox
@@ -170,6 +211,15 @@ async fn serves_the_api_while_it_syncs_and_stops_on_sigterm() {
         )),
         "{metrics}"
     );
+    // The copy's chunk and the streamed batch, each timed.
+    let batches = format!("dbsync_batch_duration_seconds_count{{pair=\"p\",table=\"{table}\"}} ");
+    let timed: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&batches))
+        .unwrap_or_else(|| panic!("no {batches}in {metrics}"))
+        .parse()
+        .unwrap();
+    assert!(timed >= 2, "{metrics}");
 
     let exit = daemon.terminate(Duration::from_secs(30)).await;
     assert!(exit.success(), "{exit}; its log:\n{}", daemon.log());
@@ -225,6 +275,27 @@ async fn records_a_pair_that_fails_and_goes_on_serving() {
     let exit = daemon.terminate(Duration::from_secs(30)).await;
     assert!(exit.success(), "{exit}; its log:\n{}", daemon.log());
     api.assert_no_secret();
+
+    // The error is in both log files, as JSON naming its run.
+    let run_id = run["id"].as_str().unwrap();
+    for file in ["combined.log", "error.log"] {
+        let log = std::fs::read_to_string(sandbox.dir().join("logs").join(file)).unwrap();
+        let line = log
+            .lines()
+            .find(|line| line.contains("has no primary key"))
+            .unwrap_or_else(|| panic!("{file}:\n{log}"));
+        let line: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(line["level"], "ERROR", "{line}");
+        assert_eq!(line["span"]["run"], run_id, "{line}");
+        assert!(!log.contains(PASSWORD), "{file}:\n{log}");
+    }
+    let errors = std::fs::read_to_string(sandbox.dir().join("logs/error.log")).unwrap();
+    assert!(
+        errors
+            .lines()
+            .all(|line| line.contains("\"level\":\"ERROR\"")),
+        "{errors}"
+    );
 }
 
 /// Waits until `table` of pair `p` has `status` and `rows` rows synced.
@@ -242,4 +313,123 @@ async fn wait_for_table(api: &mut Api, daemon: &mut Daemon, table: &str, status:
         }
         deadline.tick(daemon).await;
     }
+}
+
+/// Waits until the latest run of `pair` is in `state`; gives it.
+async fn wait_for_run(api: &mut Api, daemon: &mut Daemon, pair: &str, state: &str) -> Value {
+    let deadline = Deadline::new(60, format!("the latest run of {pair} to be {state}"));
+    loop {
+        let runs = api.json(&format!("/api/v1/pairs/{pair}/runs")).await;
+        if runs[0]["state"] == state {
+            return runs[0].clone();
+        }
+        deadline.tick(daemon).await;
+    }
+}
+
+/// The supervisor: start and stop through the API, one run at a time, and pairs added
+/// or disabled in the store by another process picked up without a restart.
+#[tokio::test]
+async fn starts_and_stops_runs_and_follows_the_store() {
+    let sandbox = Sandbox::new("serve_supervise");
+    sandbox.source_sql("CREATE TABLE items (id INT PRIMARY KEY); INSERT INTO items VALUES (1);");
+    let (mut daemon, mut api, state) = serve(&sandbox).await;
+    let first = wait_for_run(&mut api, &mut daemon, "p", "running").await;
+
+    let (status, body) = api.post("/api/v1/sync/trigger?pair=p").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = api.post("/api/v1/sync/trigger?pair=nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = api.post("/api/v1/sync/stop?pair=p").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["run"], first["id"], "{body}");
+    wait_for_run(&mut api, &mut daemon, "p", "stopped").await;
+    // Stopped on request, it stays stopped.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        wait_for_run(&mut api, &mut daemon, "p", "stopped").await["id"],
+        first["id"]
+    );
+    let (status, body) = api.post("/api/v1/sync/stop?pair=p").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    let (status, body) = api.post("/api/v1/sync/trigger?pair=p").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let second = wait_for_run(&mut api, &mut daemon, "p", "running").await;
+    assert_eq!(second["id"], body["run"]);
+    // Seed 002's jobs are the same runs.
+    let job = second["id"].as_str().unwrap();
+    let (status, body) = api.post(&format!("/api/sync/jobs/{job}/stop")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    wait_for_run(&mut api, &mut daemon, "p", "stopped").await;
+    let (status, body) = api.post(&format!("/api/sync/jobs/{job}/stop")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let logs = api.json(&format!("/api/sync/jobs/{job}/logs")).await;
+    let messages: Vec<&str> = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, ["started", "stopped"], "{logs}");
+
+    // Another process adds a pair, then disables it.
+    let store = Store::open_sqlite(&state).await.unwrap();
+    let edge = sandbox.dir().join("edge.db");
+    store
+        .create_connection(
+            "edge",
+            ConnectionUrl::parse(&format!("sqlite://{}", edge.display())).unwrap(),
+        )
+        .await
+        .unwrap();
+    store
+        .create_pair("q", Pair::new("src", "edge"))
+        .await
+        .unwrap();
+    wait_for_run(&mut api, &mut daemon, "q", "running").await;
+    store.set_pair_enabled("q", false).await.unwrap();
+    wait_for_run(&mut api, &mut daemon, "q", "stopped").await;
+
+    // Conflicts, as a bidirectional engine would record them.
+    let conflict = store
+        .add_conflict(
+            "p",
+            NewConflict {
+                table: "items".into(),
+                key: json!([1]),
+                source_row: Some(json!({"id": 1})),
+                target_row: None,
+            },
+        )
+        .await
+        .unwrap();
+    let listed = api.json("/api/v1/conflicts").await;
+    assert_eq!(listed[0]["id"], conflict.id, "{listed}");
+    let resolve = format!("/api/v1/conflicts/{}/resolve", conflict.id);
+    for (body, expected) in [
+        (
+            json!({"resolution": "custom"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({"resolution": "source"}), StatusCode::OK),
+        (json!({"resolution": "source"}), StatusCode::CONFLICT),
+    ] {
+        let response = api
+            .client
+            .post(format!("{}{resolve}", api.base))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{body}");
+    }
+    let (status, _) = api.post("/api/v1/conflicts/nope/resolve").await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(api.json("/api/v1/conflicts").await, json!([]));
+
+    let exit = daemon.terminate(Duration::from_secs(30)).await;
+    assert!(exit.success(), "{exit}; its log:\n{}", daemon.log());
+    api.assert_no_secret();
 }
