@@ -18,5 +18,5 @@ pub use metrics::{Metrics, Operation};
 pub use store::{
     Cleaned, Conflict, ConflictResolution, ConnectionRecord, DeadLetter, LogLevel, NewConflict,
     NewDeadLetter, PairRecord, PairStatus, RunLogLine, RunRecord, Store, TableState, TableStatus,
-    TableUpdate,
+    TableUpdate, VerificationRecord, VerifiedTable,
 };

@@ -1,5 +1,5 @@
 //! The state store: connections, pairs, runs and their logs, per-table state, dead
-//! letters and conflicts, in one SQLite file by default.
+//! letters, conflicts and verify results, in one SQLite file by default.
 //!
 //! [`Store`] is the one type whose methods are the operations; its callers (the REST
 //! API, the command line, the engines' progress) never see SQL. Each operation is one
@@ -19,6 +19,7 @@ mod runs;
 mod tables;
 mod time;
 mod validate;
+mod verifications;
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub use pairs::PairRecord;
 pub use retention::Cleaned;
 pub use runs::{LogLevel, PairStatus, RunLogLine, RunRecord};
 pub use tables::{TableState, TableStatus, TableUpdate};
+pub use verifications::{VerificationRecord, VerifiedTable};
 
 /// The state store. Cheap to clone: clones share one connection.
 #[derive(Debug, Clone)]
