@@ -31,7 +31,9 @@ pub(crate) async fn run(config_path: &Path, args: VerifyArgs) -> Result<(), Fail
         let sync = PairSync::new(name, pair, &config)?;
         let (source, _, mut tables) = sync.read_source_tables().await?;
         keep_tables(name, &mut tables, &args.tables)?;
+        let started_at = chrono::Utc::now();
         let check = check_pair(&sync, pair, source, &tables, scope).await?;
+        super::history::record_verify(&config, name, started_at, &check).await;
         if !args.json {
             check.print(name);
         }
@@ -124,13 +126,18 @@ impl PairCheck {
             .is_equal()
     }
 
+    /// What the verify found last: after the repair, if any.
+    pub(crate) fn report(&self) -> &VerifyReport {
+        self.repair.as_ref().map_or(&self.found, |r| &r.after)
+    }
+
     /// The tables a repair wrote to, with what it wrote.
     pub(crate) fn repaired(&self) -> &[(TableName, Repaired)] {
         self.repair.as_ref().map_or(&[], |r| &r.repaired)
     }
 
     /// The report; with a repair asked for, `{found, repaired, after}`.
-    fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         let report =
             |report: &VerifyReport| serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
         let Some(repair) = &self.repair else {

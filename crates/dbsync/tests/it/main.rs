@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod cli_manage;
 mod connection_test;
 mod demo;
 mod poll_capture;
