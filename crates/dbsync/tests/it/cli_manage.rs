@@ -300,6 +300,30 @@ fn a_daemon_that_cannot_start_says_why() {
 }
 
 #[test]
+fn status_watch_redraws_until_interrupted() {
+    let (_dir, config) = workspace("watch", "");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_dbsync"))
+        .args(["status", "--watch", "--json", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let output = child.wait_with_output().unwrap();
+    assert_success(&output);
+    let snapshots: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(snapshots.len() >= 2, "one redraw a second: {snapshots:?}");
+}
+
+#[test]
 fn prints_shell_completions() {
     let output = crate::dbsync(&["completions", "bash"]);
     assert_success(&output);
