@@ -6,12 +6,13 @@ use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rustix::process::{Pid, Signal};
 use serde::{Deserialize, Serialize};
+use tokio::signal::unix::{SignalKind, signal};
 
 use super::listing::print_json;
 use super::state::load_config_or_empty;
@@ -29,12 +30,7 @@ pub(crate) async fn start(config_path: &Path, daemon: bool) -> Result<(), Failur
     if daemon {
         return service.start_daemon().await;
     }
-    // In the foreground the pid file names this process, so that `service stop` from
-    // another terminal finds it.
-    service.write_pid_file(std::process::id())?;
-    let served = super::serve::run(&service.config_path).await;
-    service.remove_pid_file(std::process::id());
-    served
+    service.run_foreground().await
 }
 
 pub(crate) async fn stop(config_path: &Path) -> Result<(), Failure> {
@@ -98,10 +94,11 @@ impl Running {
 #[derive(Debug)]
 enum NotRunning {
     NoPidFile(PathBuf),
-    /// The pid file named a process that is gone (or is no dbsync); it was removed.
+    /// The pid file named a process that is gone (or is no dbsync), or named none
+    /// readably; it was removed.
     Stale {
         pid_file: PathBuf,
-        pid: u32,
+        pid: Option<u32>,
     },
 }
 
@@ -112,8 +109,9 @@ impl NotRunning {
                 format!("there is no pid file {}", pid_file.display())
             }
             NotRunning::Stale { pid_file, pid } => format!(
-                "its pid file {} named process {pid}, which is gone; the stale file is removed",
-                pid_file.display()
+                "its pid file {} named {}, which is gone; the stale file is removed",
+                pid_file.display(),
+                pid.map_or_else(|| "no process".to_owned(), |pid| format!("process {pid}"))
             ),
         };
         Failure::runtime(format!(
@@ -171,7 +169,7 @@ impl Service {
                 self.remove_pid_file_anyway();
                 Ok(Err(NotRunning::Stale {
                     pid_file: self.pid_file.clone(),
-                    pid: running.map_or(0, |r| r.pid),
+                    pid: running.map(|r| r.pid),
                 }))
             }
         }
@@ -193,23 +191,17 @@ impl Service {
     async fn start_daemon(&self) -> Result<(), Failure> {
         let log = self.open_log()?;
         let log_too = log.try_clone().map_err(|e| self.log_failure(&e))?;
-        let program = std::env::current_exe().map_err(|e| {
-            Failure::runtime(format!("dbsync cannot find its own program to start: {e}."))
-        })?;
-        let mut child = std::process::Command::new(program)
-            .arg("serve")
-            .arg("--config")
-            .arg(&self.config_path)
-            // A file, not a terminal: no colour codes in the log.
+        let mut serve = self.serve_command()?;
+        // A file, not a terminal: no colour codes in the log.
+        serve
             .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_too)
-            .process_group(0)
-            .spawn()
-            .map_err(|e| Failure::runtime(format!("`dbsync serve` could not be started: {e}.")))?;
+            .process_group(0);
+        let mut child = spawn(serve)?;
+        self.wait_listening(&mut child, Some(&self.log_file))
+            .await?;
         self.write_pid_file(child.id())?;
-        self.wait_listening(&mut child).await?;
         println!(
             "started the dbsync service: pid {}, API on {}, log in {}",
             child.id(),
@@ -219,24 +211,77 @@ impl Service {
         Ok(())
     }
 
+    /// Runs `dbsync serve` attached to the terminal until it ends. The terminal's Ctrl-C
+    /// reaches it directly (one process group); a SIGTERM sent to this process, as
+    /// `service stop` would not, is passed on. The pid file names the server once it
+    /// listens, when it handles SIGTERM gracefully.
+    async fn run_foreground(&self) -> Result<(), Failure> {
+        let (Ok(mut term), Ok(_interrupt)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return Err(Failure::runtime(
+                "dbsync could not set up its signal handling to run the service.",
+            ));
+        };
+        let mut child = spawn(self.serve_command()?)?;
+        self.wait_listening(&mut child, None).await?;
+        let pid = child.id();
+        self.write_pid_file(pid)?;
+        let mut ended = tokio::task::spawn_blocking(move || child.wait());
+        let ended = loop {
+            tokio::select! {
+                ended = &mut ended => break ended,
+                _ = term.recv() => {
+                    if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+                        let _ = rustix::process::kill_process(pid, Signal::TERM);
+                    }
+                }
+            }
+        };
+        self.remove_pid_file(pid);
+        match ended {
+            Ok(Ok(status)) if status.success() => Ok(()),
+            Ok(Ok(status)) => Err(Failure::new(
+                exit_of(status),
+                format!("the dbsync service ended with {status}."),
+            )),
+            Ok(Err(e)) => Err(Failure::runtime(format!(
+                "the end of the dbsync service (pid {pid}) could not be awaited: {e}."
+            ))),
+            Err(e) => Err(Failure::runtime(format!(
+                "waiting for the dbsync service (pid {pid}) stopped: {e}."
+            ))),
+        }
+    }
+
+    /// `dbsync serve` of this configuration, from this very program.
+    fn serve_command(&self) -> Result<std::process::Command, Failure> {
+        let program = std::env::current_exe().map_err(|e| {
+            Failure::runtime(format!("dbsync cannot find its own program to start: {e}."))
+        })?;
+        let mut command = std::process::Command::new(program);
+        command
+            .arg("serve")
+            .arg("--config")
+            .arg(&self.config_path)
+            .stdin(Stdio::null());
+        Ok(command)
+    }
+
     /// Waits until `child` accepts connections on the listen address; fails with the
-    /// end of its log when it exits first.
-    async fn wait_listening(&self, child: &mut Child) -> Result<(), Failure> {
+    /// end of its `log` (or, without one, pointing at what it printed) when it exits
+    /// first.
+    async fn wait_listening(&self, child: &mut Child, log: Option<&Path>) -> Result<(), Failure> {
         let address = listen_address(&self.listen);
         let deadline = Instant::now() + START_WAIT;
         loop {
             if let Ok(Some(status)) = child.try_wait() {
-                self.remove_pid_file(child.id());
-                let exit = if status.code() == Some(Exit::Usage as i32) {
-                    Exit::Usage
-                } else {
-                    Exit::Runtime
-                };
                 return Err(Failure::new(
-                    exit,
+                    exit_of(status),
                     format!(
                         "the dbsync service stopped as it started ({status}): {}",
-                        last_line(&self.log_file)
+                        log.map_or_else(|| "see its message above".to_owned(), last_line)
                     ),
                 ));
             }
@@ -396,6 +441,21 @@ fn is_dbsync(pid: u32) -> bool {
             .is_some_and(|name| name.to_string_lossy().starts_with("dbsync"))
     });
     !zombie && program_is_dbsync
+}
+
+fn spawn(mut command: std::process::Command) -> Result<Child, Failure> {
+    command
+        .spawn()
+        .map_err(|e| Failure::runtime(format!("`dbsync serve` could not be started: {e}.")))
+}
+
+/// The exit code a server's own: a configuration error stays one.
+fn exit_of(status: ExitStatus) -> Exit {
+    if status.code() == Some(Exit::Usage as i32) {
+        Exit::Usage
+    } else {
+        Exit::Runtime
+    }
 }
 
 /// Where to reach `listen` from this machine: a wildcard address through loopback.

@@ -277,6 +277,58 @@ fn service_starts_as_a_daemon_reports_and_stops() {
 }
 
 #[test]
+fn service_start_in_the_foreground_is_stopped_by_service_stop() {
+    let (dir, config) = workspace("foreground", "");
+    let mut foreground = std::process::Command::new(env!("CARGO_BIN_EXE_dbsync"))
+        .args(["service", "start", "--config"])
+        .arg(&config)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _service = Service(&config);
+    let mut waited = 0;
+    while !cli(&config, &["service", "status"]).status.success() {
+        assert!(
+            foreground.try_wait().unwrap().is_none(),
+            "service start ended"
+        );
+        waited += 1;
+        assert!(
+            waited < 300,
+            "service status never saw the foreground service"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_success(&cli(&config, &["service", "stop"]));
+    assert!(foreground.wait().unwrap().success());
+    assert!(!dir.0.join("state/dbsync.pid").exists());
+}
+
+#[test]
+fn tests_a_connection_the_cli_added() {
+    let sandbox = Sandbox::new("clitest");
+    let config = sandbox.dir().join("cli.yaml");
+    std::fs::write(&config, "").unwrap();
+    let source = sandbox.binlog_account_url("clitest", PASSWORD);
+    assert_success(&cli(
+        &config,
+        &["connection", "add", "src", "--url", &source],
+    ));
+    let tested = cli(&config, &["connection", "test", "src"]);
+    assert_success(&tested);
+    assert!(
+        stdout(&tested).contains("connection `src`: ok"),
+        "{}",
+        stdout(&tested)
+    );
+    assert_usage_error(
+        &config,
+        &["connection", "test", "nothing"],
+        "no connection `nothing`",
+    );
+}
+
+#[test]
 fn a_daemon_that_cannot_start_says_why() {
     let (dir, _) = workspace("badserve", "");
     // A state store on MySQL loads as configuration, but `serve` refuses it.
