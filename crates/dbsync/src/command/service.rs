@@ -212,9 +212,9 @@ impl Service {
     }
 
     /// Runs `dbsync serve` attached to the terminal until it ends. The terminal's Ctrl-C
-    /// reaches it directly (one process group); a SIGTERM sent to this process, as
-    /// `service stop` would not, is passed on. The pid file names the server once it
-    /// listens, when it handles SIGTERM gracefully.
+    /// reaches it directly (one process group); a SIGTERM sent to this process rather
+    /// than to the server (whose pid `service stop` uses) is passed on. The pid file
+    /// names the server once it listens, when it handles SIGTERM gracefully.
     async fn run_foreground(&self) -> Result<(), Failure> {
         let (Ok(mut term), Ok(_interrupt)) = (
             signal(SignalKind::terminate()),
