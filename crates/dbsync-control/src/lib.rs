@@ -19,6 +19,6 @@ pub use metrics::{Metrics, Operation};
 pub use store::{
     ChangeMark, Cleaned, Conflict, ConflictResolution, ConnectionRecord, DeadLetter, LogLevel,
     NewConflict, NewDeadLetter, PairRecord, PairStatus, RunLogLine, RunRecord, Stats, Store,
-    TableState, TableStatus, TableUpdate,
+    TableState, TableStatus, TableUpdate, VerificationRecord, VerifiedTable,
 };
 pub use supervisor::{Request, Requests, Supervisor};

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::Shell;
 
 #[derive(Debug, Parser)]
 #[command(name = "dbsync", version, about, long_about = None, propagate_version = true)]
@@ -56,6 +57,8 @@ pub(crate) enum Command {
     },
     /// Run the server: the REST API and every enabled pair.
     Serve,
+    /// Print the shell completion script for SHELL, to source or install.
+    Completions { shell: Shell },
     /// Show the whole story on a private sandbox, in one command.
     Demo {
         /// A MySQL/MariaDB URL whose (empty) database receives Sakila, instead of the
@@ -73,6 +76,7 @@ pub(crate) enum ConnectionCommand {
     /// Add a connection (prompts for missing fields on a terminal).
     Add {
         name: Option<String>,
+        /// Like mysql://user:password@host:3306/database or postgres://..., sqlite://PATH.
         #[arg(long)]
         url: Option<String>,
     },
@@ -86,14 +90,8 @@ pub(crate) enum ConnectionCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SyncCommand {
-    /// Add a sync pair.
-    Add {
-        name: Option<String>,
-        #[arg(long)]
-        source: Option<String>,
-        #[arg(long)]
-        target: Option<String>,
-    },
+    /// Add a sync pair (prompts for missing fields on a terminal).
+    Add(SyncAddArgs),
     /// List sync pairs.
     List,
     /// Show one sync pair.
@@ -104,6 +102,30 @@ pub(crate) enum SyncCommand {
     Disable { pair: String },
     /// Remove a sync pair.
     Remove { pair: String },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncAddArgs {
+    pub(crate) name: Option<String>,
+    /// The connection read from.
+    #[arg(long)]
+    pub(crate) source: Option<String>,
+    /// The connection written to.
+    #[arg(long)]
+    pub(crate) target: Option<String>,
+    /// Table globs; `!audit_*` excludes. All tables when not given.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) tables: Vec<String>,
+    /// binlog, logical, triggers, poll or snapshot; the source engine's usual way when
+    /// not given.
+    #[arg(long)]
+    pub(crate) capture: Option<String>,
+    /// The PostgreSQL schema that receives the tables.
+    #[arg(long)]
+    pub(crate) target_schema: Option<String>,
+    /// Add the pair disabled: kept, not run until `dbsync sync enable`.
+    #[arg(long)]
+    pub(crate) disabled: bool,
 }
 
 #[derive(Debug, Args)]
@@ -202,7 +224,7 @@ impl Command {
                 ConnectionCommand::Remove { .. } => "connection remove",
             },
             Command::Sync(command) => match command {
-                SyncCommand::Add { .. } => "sync add",
+                SyncCommand::Add(_) => "sync add",
                 SyncCommand::List => "sync list",
                 SyncCommand::Show { .. } => "sync show",
                 SyncCommand::Enable { .. } => "sync enable",
@@ -233,6 +255,7 @@ impl Command {
             },
             Command::Status { .. } => "status",
             Command::Serve => "serve",
+            Command::Completions { .. } => "completions",
             Command::Demo { .. } => "demo",
         }
     }

@@ -77,9 +77,10 @@ impl From<dbsync_testkit::Error> for Failure {
 
 impl From<dbsync_control::Error> for Failure {
     fn from(error: dbsync_control::Error) -> Self {
+        // An unknown or taken name, or a rule broken, is the user's to fix.
         let exit = match error.kind() {
-            dbsync_control::ErrorKind::Invalid => Exit::Usage,
-            _ => Exit::Runtime,
+            dbsync_control::ErrorKind::Store => Exit::Runtime,
+            _ => Exit::Usage,
         };
         Failure::new(exit, error.to_string())
     }

@@ -13,11 +13,18 @@ struct Migration {
 }
 
 /// In order; a released migration is never edited, a change is a new one.
-const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
-}];
+const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "verifications",
+        sql: include_str!("../../migrations/sqlite/0002_verifications.sql"),
+    },
+];
 
 /// The schema version this build writes.
 pub(crate) fn latest_version() -> u32 {

@@ -1,5 +1,5 @@
 //! The state store: connections, pairs, runs and their logs, per-table state, dead
-//! letters and conflicts, in one SQLite file by default.
+//! letters, conflicts and verify results, in one SQLite file by default.
 //!
 //! [`Store`] is the one type whose methods are the operations; its callers (the REST
 //! API, the command line, the engines' progress) never see SQL. Each operation is one
@@ -22,6 +22,7 @@ mod tables;
 mod time;
 mod updates;
 mod validate;
+mod verifications;
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,7 @@ pub use retention::Cleaned;
 pub use runs::{LogLevel, PairStatus, RunLogLine, RunRecord};
 pub use stats::Stats;
 pub use tables::{TableState, TableStatus, TableUpdate};
+pub use verifications::{VerificationRecord, VerifiedTable};
 
 /// The state store. Cheap to clone: clones share one connection.
 #[derive(Debug, Clone)]

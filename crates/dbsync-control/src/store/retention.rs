@@ -15,10 +15,13 @@ pub struct Cleaned {
     /// Ended runs, with their log lines.
     pub runs: u64,
     pub resolved_conflicts: u64,
+    /// Verify results, with their tables.
+    pub verifications: u64,
 }
 
 impl Store {
-    /// Deletes runs that ended and conflicts resolved more than `retention` ago. Running
+    /// Deletes runs that ended, conflicts resolved and verifies finished more than
+    /// `retention` ago. Running
     /// runs, unresolved conflicts, dead letters and table state are kept whatever their
     /// age: they describe the present, not the past.
     pub async fn clean_up_history(&self, retention: Duration) -> Result<Cleaned> {
@@ -34,10 +37,13 @@ impl Store {
                 "DELETE FROM conflicts WHERE resolved_at IS NOT NULL AND resolved_at < ?1",
                 [cutoff],
             )?;
+            let verifications = transaction
+                .execute("DELETE FROM verifications WHERE finished_at < ?1", [cutoff])?;
             transaction.commit()?;
             Ok(Cleaned {
                 runs: runs as u64,
                 resolved_conflicts: resolved_conflicts as u64,
+                verifications: verifications as u64,
             })
         })
         .await

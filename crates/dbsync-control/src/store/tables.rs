@@ -29,7 +29,7 @@ pub enum TableStatus {
 }
 
 impl TableStatus {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             TableStatus::Pending => "pending",
             TableStatus::Copying => "copying",

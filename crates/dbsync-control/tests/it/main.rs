@@ -5,3 +5,4 @@ mod events;
 mod metrics;
 mod server;
 mod store;
+mod verifications;

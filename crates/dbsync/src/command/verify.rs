@@ -34,10 +34,12 @@ pub(crate) async fn run(config_path: &Path, args: VerifyArgs) -> Result<(), Fail
         let sync = PairSync::new(name, pair, &config)?;
         let (source, _, mut tables) = sync.read_source_tables().await?;
         keep_tables(name, &mut tables, &args.tables)?;
+        let started_at = chrono::Utc::now();
         let check = check_pair(&sync, pair, source, &tables, scope).await?;
         for note in check.notes() {
             eprintln!("{name}: {note}");
         }
+        super::history::record_verify(&config, name, started_at, &check).await;
         if !args.json {
             check.print(name);
         }
@@ -126,15 +128,17 @@ struct PairRepair {
 impl PairCheck {
     /// Whether the target holds exactly the source's rows, after the repair if any.
     pub(crate) fn is_equal(&self) -> bool {
-        self.repair
-            .as_ref()
-            .map_or(&self.found, |r| &r.after)
-            .is_equal()
+        self.report().is_equal()
     }
 
     /// Where verify could not settle whether keys differ (a stream lagging behind).
     pub(crate) fn notes(&self) -> &[String] {
         &self.notes
+    }
+
+    /// What the verify found last: after the repair, if any.
+    pub(crate) fn report(&self) -> &VerifyReport {
+        self.repair.as_ref().map_or(&self.found, |r| &r.after)
     }
 
     /// The tables a repair wrote to, with what it wrote.
@@ -143,7 +147,7 @@ impl PairCheck {
     }
 
     /// The report; with a repair asked for, `{found, repaired, after}`.
-    fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         let report =
             |report: &VerifyReport| serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
         let Some(repair) = &self.repair else {

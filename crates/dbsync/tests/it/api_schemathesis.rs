@@ -5,7 +5,7 @@ use std::process::Command;
 
 use reqwest::Client;
 
-use crate::serve::free_port;
+use crate::support::free_port;
 use crate::support::{Daemon, Deadline, TempDir};
 
 const TOKEN: &str = "schemathesis-token";

@@ -7,7 +7,7 @@ use std::process::Command;
 use reqwest::{Client, Method};
 use serde_json::Value;
 
-use crate::serve::free_port;
+use crate::support::free_port;
 use crate::support::{Daemon, Deadline, TempDir};
 
 const SEED: &str = include_str!("seeds/002_b9bb2008c2266bfb.txt");

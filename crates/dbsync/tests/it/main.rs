@@ -4,6 +4,7 @@ mod api_schemathesis;
 mod api_seed002;
 mod bad_input;
 mod cli;
+mod cli_manage;
 mod connection_test;
 mod demo;
 mod poll_capture;

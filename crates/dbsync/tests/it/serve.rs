@@ -1,7 +1,6 @@
 //! `dbsync serve` as a user runs it: the REST API over a real socket while it syncs a
 //! MySQL -> PostgreSQL pair, and a graceful stop.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -10,30 +9,14 @@ use dbsync_control::{NewConflict, RunState, Store};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{Daemon, Deadline, Sandbox};
+use crate::support::{Daemon, Deadline, Sandbox, free_port};
 
 const TOKEN: &str = "serve-token-7c1f3e";
 const PASSWORD: &str = "serve-pw-58d2a9";
 
 /// A source account of the test's own, with a password found nowhere else.
 fn source_url(sandbox: &Sandbox) -> String {
-    sandbox.source_account_url(
-        "serve",
-        PASSWORD,
-        &format!(
-            "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO {{account}};
-             GRANT SELECT ON `{}`.* TO {{account}};",
-            sandbox.source
-        ),
-    )
-}
-
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    sandbox.binlog_account_url("serve", PASSWORD)
 }
 
 /// Calls the server, keeping every answer to look for secrets in.

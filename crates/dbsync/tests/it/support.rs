@@ -145,14 +145,29 @@ impl Sandbox {
     }
 }
 
+/// Runs dbsync in the configuration's directory, where the default state store
+/// (`.dbsync/state.db`, which `verify` records into) then lands.
 pub(crate) fn run(config: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_dbsync"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dbsync"));
+    if let Some(directory) = config.parent().filter(|d| d.is_absolute()) {
+        command.current_dir(directory);
+    }
+    command
         .args(args)
         .arg("--config")
         .arg(config)
         .env("DBSYNC_LOG", "warn")
         .output()
         .unwrap()
+}
+
+/// A TCP port free on loopback now, for a server to listen on.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub(crate) fn assert_success(output: &Output) {
@@ -237,6 +252,20 @@ impl Sandbox {
                 "GRANT SELECT, TRIGGER ON `{db}`.* TO {{account}};
                  GRANT UPDATE, DELETE ON `{db}`.`{log}` TO {{account}};",
                 db = self.source
+            ),
+        )
+    }
+
+    /// The URL of the source database for a new account `{prefix}_{database}` with
+    /// `password` and what binlog capture needs: replication and reading the tables.
+    pub(crate) fn binlog_account_url(&self, prefix: &str, password: &str) -> String {
+        self.source_account_url(
+            prefix,
+            password,
+            &format!(
+                "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO {{account}};
+                 GRANT SELECT ON `{}`.* TO {{account}};",
+                self.source
             ),
         )
     }
