@@ -23,8 +23,8 @@ pub use compare::{VerifyOptions, verify_table, verify_tables};
 pub use key_range::{Key, KeyRange};
 pub use repair::{RepairScope, Repaired, repair_table};
 pub use report::{Keys, TableReport, VerifyReport};
-pub use side::VerifySide;
-pub use summary::{RangeSummary, RowDigest, VerifyTable};
+pub use side::{Part, VerifySide};
+pub use summary::{DatabaseHash, RangeSummary, RowDigest, SummaryKind, VerifyTable};
 
 #[cfg(test)]
 mod tests {
