@@ -47,12 +47,12 @@ impl Bench {
         })
     }
 
-    /// `dbsync verify` of the pair whose configuration is at `config`; it must find the
-    /// tables equal.
+    /// `dbsync verify` of `sbtest1` by the pair whose configuration is at `config`; it
+    /// must find the table equal.
     fn verify_with_dbsync(&self, config: &std::path::Path) -> Measured {
         let mut command = Command::new(&self.dbsync);
         command
-            .args(["verify", "--config"])
+            .args(["verify", "--tables", "sbtest1", "--config"])
             .arg(config)
             .env("DBSYNC_LOG", "warn");
         measure::run(command, "dbsync verify")
