@@ -2,7 +2,7 @@
 //! the same run.
 //!
 //! ```text
-//! cargo build --release -p dbsync -p dbsync-bench && target/release/dbsync-bench [--rows N] [--runs K] [--only postgres,mysql,sqlite,triggers]
+//! cargo build --release -p dbsync -p dbsync-bench && target/release/dbsync-bench [--rows N] [--runs K] [--only postgres,mysql,sqlite,triggers,verify]
 //! ```
 //!
 //! Figures, by section:
@@ -13,6 +13,8 @@
 //! - sqlite: MySQL -> SQLite copy rate beside a plain rusqlite bulk insert.
 //! - triggers: sysbench tps with and without dbsync's triggers, and the lag of trigger
 //!   capture under that load.
+//! - verify: `dbsync verify` MySQL -> MySQL beside pt-table-checksum of the same tables,
+//!   MySQL -> PostgreSQL, against the server's own checksum of the table (the ceiling).
 //!
 //! Copy figures are medians of `--runs` runs. Results go to bench/results/<time>.json.
 
@@ -21,6 +23,7 @@ mod mysql_target;
 mod scenario;
 mod sqlite_target;
 mod trigger_capture;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -41,7 +44,7 @@ struct Args {
     sections: Vec<String>,
 }
 
-const SECTIONS: [&str; 4] = ["postgres", "mysql", "sqlite", "triggers"];
+const SECTIONS: [&str; 5] = ["postgres", "mysql", "sqlite", "triggers", "verify"];
 
 /// A section of the bench: it prints its figures and gives them for the results file.
 type Section = fn(&Bench, &Args, &tokio::runtime::Runtime) -> Value;
@@ -110,11 +113,12 @@ fn main() {
         "runs": args.runs,
         "cores": std::thread::available_parallelism().map_or(0, usize::from),
     });
-    let sections: [(&str, Section); 4] = [
+    let sections: [(&str, Section); 5] = [
         ("postgres", postgres),
         ("mysql", mysql),
         ("sqlite", sqlite),
         ("triggers", triggers),
+        ("verify", verify),
     ];
     for (name, section) in sections {
         if args.sections.iter().any(|s| s == name) {
@@ -317,5 +321,79 @@ fn triggers(bench: &Bench, args: &Args, runtime: &tokio::runtime::Runtime) -> Va
     json!({
         "sysbench_tps": { "without_triggers": figures.tps_without, "with_triggers": figures.tps_with },
         "lag_ms": { "p50": figures.lag_p50_ms, "p99": figures.lag_p99_ms, "max": figures.lag_max_ms, "probes": figures.probes },
+    })
+}
+
+/// `dbsync verify` of the table and its copies beside pt-table-checksum and the
+/// server's own checksum of the table.
+fn verify(bench: &Bench, args: &Args, _: &tokio::runtime::Runtime) -> Value {
+    let (mut ceiling, mut mysql, mut pt, mut postgres) = (vec![], vec![], vec![], vec![]);
+    // Per run, as for the copies: measured back to back, under the same load.
+    let (mut mysql_ratios, mut postgres_ratios) = (vec![], vec![]);
+    for run in 1..=args.runs {
+        let c = bench.checksum_in_sql();
+        let m = bench.verify_mysql_with_dbsync();
+        let p = bench.verify_with_pt_table_checksum();
+        let g = bench.verify_postgres_with_dbsync();
+        println!(
+            "run {run}: checksum in SQL {:.2} s, dbsync verify MySQL -> MySQL {:.2} s ({:.2} CPU-s), pt-table-checksum {}, dbsync verify MySQL -> PostgreSQL {:.2} s ({:.2} CPU-s)",
+            c.seconds,
+            m.seconds,
+            m.cpu_seconds,
+            p.as_ref().map_or_else(
+                |e| format!("failed: {e}"),
+                |p| format!("{:.2} s", p.seconds)
+            ),
+            g.seconds,
+            g.cpu_seconds
+        );
+        ceiling.push(c.seconds);
+        mysql.push(m.seconds);
+        postgres.push(g.seconds);
+        mysql_ratios.push(m.seconds / c.seconds);
+        postgres_ratios.push(g.seconds / c.seconds);
+        if let Ok(p) = p {
+            pt.push(p.seconds);
+        }
+    }
+    let (ceiling, mysql, pt, postgres) = (
+        median(&mut ceiling),
+        median(&mut mysql),
+        median(&mut pt),
+        median(&mut postgres),
+    );
+    let (mysql_ratio, postgres_ratio) = (median(&mut mysql_ratios), median(&mut postgres_ratios));
+    let rows = args.rows as f64;
+    println!(
+        "verify, {} rows of sysbench's sbtest1, medians of {} runs",
+        args.rows, args.runs
+    );
+    println!(
+        "  COUNT + checksum of the table in one query (ceiling)  {ceiling:8.2} s  {:>10.0} rows/s",
+        rows / ceiling
+    );
+    println!(
+        "  dbsync verify MySQL -> MySQL, same server              {mysql:8.2} s  {:>10.0} rows/s per side (goal >= 1,000,000)  {mysql_ratio:.2}x the ceiling",
+        rows / mysql
+    );
+    println!(
+        "  pt-table-checksum of both tables, same server          {pt:8.2} s  {:>10.0} rows/s per table  {:.2}x dbsync's time",
+        rows / pt,
+        pt / mysql
+    );
+    println!(
+        "  dbsync verify MySQL -> PostgreSQL                      {postgres:8.2} s  {:>10.0} rows/s per side (goal >= 300,000)  {postgres_ratio:.2}x the ceiling",
+        rows / postgres
+    );
+    json!({
+        "seconds": {
+            "ceiling_checksum_in_sql": ceiling,
+            "dbsync_mysql_to_mysql": mysql,
+            "pt_table_checksum": pt,
+            "dbsync_mysql_to_postgres": postgres,
+        },
+        "rows_per_second_per_side": { "mysql_to_mysql": rows / mysql, "mysql_to_postgres": rows / postgres },
+        "ratio_to_ceiling": { "mysql_to_mysql": mysql_ratio, "mysql_to_postgres": postgres_ratio },
+        "pt_table_checksum_ratio_to_dbsync": pt / mysql,
     })
 }

@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use dbsync_core::pipeline::Source;
-use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
+use dbsync_core::verify::VerifyTable;
 use dbsync_core::{Result, Row, TableName, TableSchema, Value};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts};
 
 use crate::error::driver_error;
-use crate::reader::{Place, read_range};
+use crate::reader::{Place, TableOnConn};
 use crate::session;
 use crate::snapshot::ChunkReader;
 
@@ -64,21 +64,19 @@ impl Source for MysqlSource {
     }
 }
 
-impl VerifySide for MysqlSource {
-    async fn read_range(
-        &mut self,
-        table: &VerifyTable,
-        range: &KeyRange,
-        limit: usize,
-    ) -> Result<Vec<Row>> {
+dbsync_core::verify_side_by!(MysqlSource, table_on_conn);
+
+impl MysqlSource {
+    fn table_on_conn<'a>(&'a mut self, table: &'a VerifyTable) -> Result<TableOnConn<'a>> {
         let source = &table.schema;
-        let columns: Vec<String> = source.columns.iter().map(|c| c.name.clone()).collect();
-        let place = Place {
-            database: &source.name.schema,
-            name: &source.name.name,
-            columns: &columns,
-            key: &source.primary_key,
-        };
-        read_range(&mut self.conn, place, source, range, limit).await
+        Ok(TableOnConn {
+            conn: &mut self.conn,
+            place: Place {
+                database: &source.name.schema,
+                name: &source.name.name,
+                columns: source.columns.iter().map(|c| c.name.as_str()).collect(),
+                key: &source.primary_key,
+            },
+        })
     }
 }

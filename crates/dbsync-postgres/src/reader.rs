@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::ops::Bound;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
-use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
+use dbsync_core::verify::{DatabaseHash, Key, KeyRange, RangeSummary, VerifyTable};
 use dbsync_core::{
     BitString, Column, DataType, Error, ErrorKind, Result, Row, TableName, TableSchema, Time, Uuid,
     Value,
 };
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::error::driver_error;
@@ -57,32 +58,6 @@ pub async fn read_as_source(
         rows.push(values);
     }
     Ok(rows)
-}
-
-/// At most `limit` rows of `range` of `target`, in key order, as values of the
-/// `source` table's columns (see [`read_as_source`]). `client` is a connection from
-/// [`crate::session::connect`], whose session reads instants in UTC.
-pub async fn read_range_as_source(
-    client: &Client,
-    target: &TargetTable,
-    source: &TableSchema,
-    range: &KeyRange,
-    limit: usize,
-) -> Result<Vec<Row>> {
-    let columns = select_expressions(target, source);
-    let key: Vec<String> = target
-        .primary_key
-        .iter()
-        .map(|k| format!("t.{}", quote(k)))
-        .collect();
-    let (filter, params) = range_filter(&key, range);
-    let query = format!(
-        "SELECT {} FROM {} t {filter} ORDER BY {} LIMIT {limit}",
-        columns.join(", "),
-        target.qualified_name(),
-        key.join(", ")
-    );
-    query_rows(client, source, &source.columns, &query, &params).await
 }
 
 /// The `WHERE` of the rows of `range` on the key columns `key` (SQL), and its
@@ -136,15 +111,179 @@ impl TargetReader {
     }
 }
 
-impl VerifySide for TargetReader {
-    async fn read_range(
-        &mut self,
-        table: &VerifyTable,
+dbsync_core::verify_side_by!(TargetReader, table_on_client);
+
+impl TargetReader {
+    fn table_on_client<'a>(&'a self, table: &'a VerifyTable) -> Result<TableOnClient<'a>> {
+        let target = table.target_in(&self.tables)?;
+        Ok(TableOnClient {
+            client: &self.client,
+            qualified_name: target.qualified_name(),
+            columns: target.columns.iter().map(|c| c.name.as_str()).collect(),
+            selects: select_expressions(target, &table.schema),
+            key: &target.primary_key,
+        })
+    }
+}
+
+/// A table as verify reads it on one connection, source or target.
+///
+/// Where both sides of a verify are PostgreSQL tables of the same column types, they
+/// summarize key ranges in SQL ([`TableOnClient::database_hash`]), so that only a row
+/// count and a sum cross the network.
+#[derive(Debug)]
+pub(crate) struct TableOnClient<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) qualified_name: String,
+    /// In the source table's column order.
+    pub(crate) columns: Vec<&'a str>,
+    /// Each column as text that parses back as its source column's values.
+    pub(crate) selects: Vec<String>,
+    pub(crate) key: &'a [String],
+}
+
+impl TableOnClient<'_> {
+    fn quoted_key(&self) -> Vec<String> {
+        self.key.iter().map(|k| format!("t.{}", quote(k))).collect()
+    }
+
+    fn error(source: &TableSchema, doing: &str, e: tokio_postgres::Error) -> Error {
+        driver_error(&format!("{doing} {}", source.name), e).with_table(source.name.clone())
+    }
+
+    /// At most `limit` rows of `range`, in key order, as values of `source`'s columns.
+    pub(crate) async fn read_range(
+        &self,
+        source: &TableSchema,
         range: &KeyRange,
         limit: usize,
     ) -> Result<Vec<Row>> {
-        let target = table.target_in(&self.tables)?;
-        read_range_as_source(&self.client, target, &table.schema, range, limit).await
+        // Ordered by the table's columns, not by the text of the output columns that
+        // share their names.
+        let key = self.quoted_key();
+        let (filter, params) = range_filter(&key, range);
+        let query = format!(
+            "SELECT {} FROM {} t {filter} ORDER BY {} LIMIT {limit}",
+            self.selects.join(", "),
+            self.qualified_name,
+            key.join(", ")
+        );
+        query_rows(self.client, source, &source.columns, &query, &params).await
+    }
+
+    /// The hash this table's rows have in SQL ([`TableOnClient::row_hash`]), named
+    /// by the server's major version, the session settings that shape values' text
+    /// and the columns' stored types.
+    pub(crate) async fn database_hash(&self, source: &TableSchema) -> Result<Option<DatabaseHash>> {
+        let settings = self
+            .client
+            .query_one(
+                "SELECT concat_ws(' ', current_setting('server_version_num')::int / 10000, \
+                 current_setting('TimeZone'), current_setting('DateStyle'), \
+                 current_setting('IntervalStyle'), current_setting('extra_float_digits'), \
+                 current_setting('bytea_output'), current_setting('server_encoding'))",
+                &[],
+            )
+            .await
+            .map_err(|e| Self::error(source, "reading the session settings for", e))?;
+        let types = self
+            .client
+            .query(
+                "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute \
+                 WHERE attrelid = $1::text::regclass AND attnum > 0 AND NOT attisdropped",
+                &[&self.qualified_name],
+            )
+            .await
+            .map_err(|e| Self::error(source, "reading the column types of", e))?;
+        let mut name = format!("postgresql {}", settings.get::<_, String>(0));
+        for column in &self.columns {
+            let Some(stored) = types.iter().find(|row| row.get::<_, &str>(0) == *column) else {
+                return Ok(None);
+            };
+            name.push_str("; ");
+            name.push_str(stored.get(1));
+        }
+        Ok(Some(DatabaseHash::new(name)))
+    }
+
+    /// A row's hash in SQL: 64 bits of the MD5 of the row's text as a record, which
+    /// quotes a value holding a separator and tells NULL (nothing) from the empty
+    /// string (`""`).
+    fn row_hash(&self) -> String {
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| format!("t.{}", quote(c)))
+            .collect();
+        format!(
+            "('x' || left(md5(ROW({})::text), 16))::bit(64)::bigint",
+            columns.join(", ")
+        )
+    }
+
+    /// The row count and the sum of the [`TableOnClient::row_hash`]es of `range`.
+    pub(crate) async fn summarize(
+        &self,
+        source: &TableSchema,
+        range: &KeyRange,
+    ) -> Result<RangeSummary> {
+        let (filter, params) = range_filter(&self.quoted_key(), range);
+        let query = format!(
+            "SELECT count(*), coalesce(sum({}), 0)::text FROM {} t {filter}",
+            self.row_hash(),
+            self.qualified_name
+        );
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let row = self
+            .client
+            .query_one(&query, &params)
+            .await
+            .map_err(|e| Self::error(source, "summarizing a key range of", e))?;
+        let sum: &str = row.get(1);
+        let sum: i128 = sum.parse().map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidData,
+                format!("summed its row hashes to `{sum}`, which is not a whole number"),
+            )
+            .with_table(source.name.clone())
+        })?;
+        Ok(RangeSummary {
+            rows: u64::try_from(row.get::<_, i64>(0)).unwrap_or_default(),
+            // Two's complement: the sum modulo 2^128, as the other side's.
+            hash: sum as u128,
+        })
+    }
+
+    /// The key of the row `offset` rows into `range`, which the server finds without
+    /// sending the rows before it.
+    pub(crate) async fn key_at(
+        &self,
+        table: &VerifyTable,
+        range: &KeyRange,
+        offset: usize,
+    ) -> Result<Option<Key>> {
+        let source = &table.schema;
+        let key = self.quoted_key();
+        let (filter, params) = range_filter(&key, range);
+        let selects: Vec<&str> = table
+            .key_columns()
+            .iter()
+            .map(|&i| self.selects[i].as_str())
+            .collect();
+        let query = format!(
+            "SELECT {} FROM {} t {filter} ORDER BY {} LIMIT 1 OFFSET {offset}",
+            selects.join(", "),
+            self.qualified_name,
+            key.join(", ")
+        );
+        let columns: Vec<Column> = table
+            .key_columns()
+            .iter()
+            .map(|&i| source.columns[i].clone())
+            .collect();
+        Ok(query_rows(self.client, source, &columns, &query, &params)
+            .await?
+            .pop())
     }
 }
 

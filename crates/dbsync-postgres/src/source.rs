@@ -9,14 +9,14 @@
 use std::sync::Arc;
 
 use dbsync_core::pipeline::Source;
-use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
+use dbsync_core::verify::VerifyTable;
 use dbsync_core::{Column, DataType, Error, ErrorKind, Result, Row, TableSchema, Value};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config};
 
 use crate::error::driver_error;
 use crate::param::Param;
-use crate::reader::{TextForm, range_filter, values_from_query};
+use crate::reader::{TableOnClient, TextForm, values_from_query};
 use crate::session;
 use crate::sql::quote;
 
@@ -97,37 +97,32 @@ impl Source for PgSource {
     }
 }
 
-impl VerifySide for PgSource {
-    async fn read_range(
-        &mut self,
-        table: &VerifyTable,
-        range: &KeyRange,
-        limit: usize,
-    ) -> Result<Vec<Row>> {
+dbsync_core::verify_side_by!(PgSource, table_on_client);
+
+impl PgSource {
+    fn table_on_client<'a>(&'a self, table: &'a VerifyTable) -> Result<TableOnClient<'a>> {
         let source = &table.schema;
-        let key: Vec<String> = source
-            .primary_key
-            .iter()
-            .map(|k| format!("t.{}", quote(k)))
-            .collect();
-        let (filter, params) = range_filter(&key, range);
-        let query = format!(
-            "SELECT {} FROM {} t {filter} ORDER BY {} LIMIT {limit}",
-            select_list(&source.columns),
-            qualified_name(source),
-            key.join(", ")
-        );
-        query_rows(&self.client, source, &source.columns, &query, &params).await
+        Ok(TableOnClient {
+            client: &self.client,
+            qualified_name: qualified_name(source),
+            columns: source.columns.iter().map(|c| c.name.as_str()).collect(),
+            selects: selects(&source.columns),
+            key: &source.primary_key,
+        })
     }
 }
 
 /// The columns of `columns` as text, in the forms [`values_from_query`] reads.
 pub(crate) fn select_list<'c>(columns: impl IntoIterator<Item = &'c Column>) -> String {
+    selects(columns).join(", ")
+}
+
+/// Each of `columns` as text, in the form [`values_from_query`] reads.
+fn selects<'c>(columns: impl IntoIterator<Item = &'c Column>) -> Vec<String> {
     columns
         .into_iter()
         .map(|column| text_form(&column.data_type).select(&quote(&column.name)))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect()
 }
 
 /// How a column of a native PostgreSQL type is read as text.

@@ -9,14 +9,18 @@ use crate::table_schema::{TableName, TableSchema};
 use crate::verify::canonical::Canonical;
 use crate::verify::key_range::KeyRange;
 use crate::verify::report::{Keys, TableReport, VerifyReport};
-use crate::verify::side::VerifySide;
-use crate::verify::summary::{RangeSummary, RowDigest, VerifyTable};
+use crate::verify::side::{Part, VerifySide};
+use crate::verify::summary::{RangeSummary, RowDigest, SummaryKind, VerifyTable};
 
 #[derive(Debug, Clone, Copy)]
 pub struct VerifyOptions {
     pub canonical: Canonical,
-    /// Source rows per range of the first pass over a table.
+    /// Source rows per range of the first pass over a table whose rows are hashed in
+    /// dbsync.
     pub rows_per_range: usize,
+    /// The same where both databases summarize ranges in SQL: ranges cost the
+    /// network nothing per row, so they are made larger to save round trips.
+    pub rows_per_range_in_database: usize,
     /// A differing range with at most this many rows on each side is compared row by
     /// row; a larger one is split.
     pub leaf_rows: usize,
@@ -45,6 +49,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             canonical: Canonical::default(),
             rows_per_range: 10_000,
+            rows_per_range_in_database: 100_000,
             leaf_rows: 1_000,
             fanout: 16,
             chunk_rows: 10_000,
@@ -71,10 +76,13 @@ pub async fn verify_tables<S: VerifySide, T: VerifySide>(
 
 /// Compares `table` between `source` and `target`.
 ///
+/// Both sides are asked which hash their database computes of the table's rows; when
+/// they offer the same, ranges are summarized in SQL, else from rows hashed in dbsync.
 /// The first pass cuts the table into ranges of the source's keys and summarizes each
 /// on both sides. A range whose summaries differ is cut again, by the keys of the side
 /// that has more rows in it (so that rows only the target has are split too), until
-/// it is small enough to read whole on both sides and compare by key.
+/// it is small enough to read whole on both sides and compare by key, always in the
+/// canonical encoding, so that every difference the report lists is a real one.
 pub async fn verify_table<S: VerifySide, T: VerifySide>(
     source: &mut S,
     target: &mut T,
@@ -82,13 +90,22 @@ pub async fn verify_table<S: VerifySide, T: VerifySide>(
     options: &VerifyOptions,
 ) -> Result<TableReport> {
     let table = VerifyTable::new(Arc::clone(table), options.canonical, options.chunk_rows)?;
+    let (source_hash, target_hash) =
+        tokio::try_join!(source.database_hash(&table), target.database_hash(&table))?;
+    let table = table.summarized_as(SummaryKind::agreed(source_hash, target_hash));
+    tracing::debug!(
+        table = %table.schema.name,
+        summary = ?table.summary_kind(),
+        "summarizing key ranges"
+    );
     let mut differing = Vec::new();
     let (mut source_rows, mut target_rows) = (0, 0);
-    let parts = source
-        .partition(&table, &KeyRange::all(), options.rows_per_range)
-        .await?;
-    for (range, source_summary) in parts {
-        let target_summary = target.summarize(&table, &range).await?;
+    let rows_per_range = match table.summary_kind() {
+        SummaryKind::Canonical => options.rows_per_range,
+        SummaryKind::InDatabase(_) => options.rows_per_range_in_database,
+    };
+    let parts = summarized_parts(source, target, &table, &KeyRange::all(), rows_per_range).await?;
+    for (range, source_summary, target_summary) in parts {
         source_rows += source_summary.rows;
         target_rows += target_summary.rows;
         if source_summary != target_summary {
@@ -103,9 +120,13 @@ pub async fn verify_table<S: VerifySide, T: VerifySide>(
         if most > options.leaf_rows as u64 {
             let rows_per_part = most.div_ceil(options.fanout.max(2) as u64) as usize;
             let parts = if source_summary.rows >= target_summary.rows {
-                split(source, target, &table, &range, rows_per_part, false).await?
+                summarized_parts(source, target, &table, &range, rows_per_part).await?
             } else {
-                split(target, source, &table, &range, rows_per_part, true).await?
+                summarized_parts(target, source, &table, &range, rows_per_part)
+                    .await?
+                    .into_iter()
+                    .map(|(range, target, source)| (range, source, target))
+                    .collect()
             };
             // Rows changing under the verify may leave a range that no longer
             // splits; it is then compared whole.
@@ -114,8 +135,8 @@ pub async fn verify_table<S: VerifySide, T: VerifySide>(
                 continue;
             }
         }
-        let source_rows = source.rows(&table, &range).await?;
-        let target_rows = target.rows(&table, &range).await?;
+        let (source_rows, target_rows) =
+            tokio::try_join!(source.rows(&table, &range), target.rows(&table, &range))?;
         diff.compare(
             source_rows.iter().map(|row| table.digest(row)),
             target_rows.iter().map(|row| table.digest(row)),
@@ -124,26 +145,46 @@ pub async fn verify_table<S: VerifySide, T: VerifySide>(
     Ok(diff.finish(table.schema.name.clone(), source_rows, target_rows))
 }
 
-/// `range` cut by `by`'s keys, with `by`'s and `other`'s summaries of each part, as
-/// (range, source summary, target summary).
-async fn split<B: VerifySide, O: VerifySide>(
+/// `range` cut into parts of about `rows_per_part` of `by`'s rows, by `by`'s keys,
+/// with `by`'s and `other`'s summaries of each, as (range, by's, other's).
+///
+/// `by` cuts the next part while `other` summarizes the last one: both databases
+/// work at once.
+async fn summarized_parts<B: VerifySide, O: VerifySide>(
     by: &mut B,
     other: &mut O,
     table: &VerifyTable,
     range: &KeyRange,
     rows_per_part: usize,
-    by_is_target: bool,
 ) -> Result<Vec<(KeyRange, RangeSummary, RangeSummary)>> {
     let mut parts = Vec::new();
-    for (part, by_summary) in by.partition(table, range, rows_per_part).await? {
-        let other_summary = other.summarize(table, &part).await?;
-        parts.push(if by_is_target {
-            (part, other_summary, by_summary)
-        } else {
-            (part, by_summary, other_summary)
-        });
+    let mut rest = Some(range.clone());
+    let mut last: Option<Part> = None;
+    loop {
+        let cut = async {
+            match &rest {
+                Some(rest) => by.next_part(table, rest, rows_per_part).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let summarize = async {
+            match &last {
+                Some(part) => other.summarize(table, &part.range).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (next, other_summary) = tokio::try_join!(cut, summarize)?;
+        if let (Some(part), Some(other_summary)) = (last.take(), other_summary) {
+            parts.push((part.range, part.summary, other_summary));
+        }
+        match next {
+            Some(next) => {
+                rest = next.rest.clone();
+                last = Some(next);
+            }
+            None => return Ok(parts),
+        }
     }
-    Ok(parts)
 }
 
 /// Rows matched by key across all the compared ranges of a table.

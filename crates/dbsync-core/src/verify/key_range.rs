@@ -38,4 +38,13 @@ impl KeyRange {
             end: self.end.clone(),
         }
     }
+
+    /// The range from this one's start to `end` (exclusive), a key within it, or to
+    /// this one's end when `end` is `None`.
+    pub fn until(&self, end: Option<Key>) -> KeyRange {
+        KeyRange {
+            start: self.start.clone(),
+            end: end.or_else(|| self.end.clone()),
+        }
+    }
 }

@@ -31,13 +31,47 @@ impl RangeSummary {
     }
 }
 
-/// A table as verify reads it: its source schema, where its key is in a row, and the
-/// canonical encoding of its values.
+/// A row hash that a database computes in SQL, named by everything its value depends
+/// on: the engine's dialect, the stored column types, the session settings that shape
+/// their text. Two sides that name the same hash compute equal summaries of equal rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseHash(String);
+
+impl DatabaseHash {
+    pub fn new(name: impl Into<String>) -> DatabaseHash {
+        DatabaseHash(name.into())
+    }
+}
+
+/// How a table's ranges are summarized, chosen for both sides before its first pass:
+/// a summary is only ever compared with the other side's summary of the same kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SummaryKind {
+    /// Rows read into dbsync and hashed in their canonical encoding: any two engines.
+    #[default]
+    Canonical,
+    /// Rows hashed in SQL by both databases, which both named this same hash.
+    InDatabase(DatabaseHash),
+}
+
+impl SummaryKind {
+    /// The in-database hash when both sides offer the same one, else the canonical.
+    pub fn agreed(source: Option<DatabaseHash>, target: Option<DatabaseHash>) -> SummaryKind {
+        match (source, target) {
+            (Some(source), Some(target)) if source == target => SummaryKind::InDatabase(source),
+            _ => SummaryKind::Canonical,
+        }
+    }
+}
+
+/// A table as verify reads it: its source schema, where its key is in a row, the
+/// canonical encoding of its values and how its ranges are summarized.
 #[derive(Debug, Clone)]
 pub struct VerifyTable {
     pub schema: Arc<TableSchema>,
     key: Vec<usize>,
     canonical: Canonical,
+    summary: SummaryKind,
     /// How many rows a side reads at a time.
     pub chunk_rows: usize,
 }
@@ -86,8 +120,23 @@ impl VerifyTable {
             schema,
             key,
             canonical,
+            summary: SummaryKind::Canonical,
             chunk_rows: chunk_rows.max(1),
         })
+    }
+
+    /// This table summarized as `summary`.
+    pub fn summarized_as(self, summary: SummaryKind) -> VerifyTable {
+        VerifyTable { summary, ..self }
+    }
+
+    pub fn summary_kind(&self) -> &SummaryKind {
+        &self.summary
+    }
+
+    /// The positions in a row of the key's columns.
+    pub fn key_columns(&self) -> &[usize] {
+        &self.key
     }
 
     /// The target planned for this table among `targets`, by source table name, or

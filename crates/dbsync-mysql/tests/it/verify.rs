@@ -19,6 +19,7 @@ fn verify_options() -> VerifyOptions {
             zero_dates: ZeroDates::Kept,
         },
         rows_per_range: 2_000,
+        rows_per_range_in_database: 2_000,
         leaf_rows: 40,
         fanout: 4,
         chunk_rows: 700,

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use dbsync_config::{Capture, ConnectionUrl, Engine};
 use dbsync_core::pipeline::Source;
-use dbsync_core::verify::{Key, KeyRange, SnapshotSide, VerifySide, VerifyTable};
+use dbsync_core::verify::{
+    DatabaseHash, Key, KeyRange, RangeSummary, SnapshotSide, VerifySide, VerifyTable,
+};
 use dbsync_core::{Error, ErrorKind, Position, Result, Row, TableSchema, Value};
 use dbsync_mysql::audit_log::AuditLog;
 use dbsync_mysql::consistent_read;
@@ -122,6 +124,36 @@ impl VerifySide for AnySource {
         match self {
             AnySource::Mysql(source) => source.read_range(table, range, limit).await,
             AnySource::Postgres(source) => source.read_range(table, range, limit).await,
+        }
+    }
+
+    async fn database_hash(&mut self, table: &VerifyTable) -> Result<Option<DatabaseHash>> {
+        match self {
+            AnySource::Mysql(source) => source.database_hash(table).await,
+            AnySource::Postgres(source) => source.database_hash(table).await,
+        }
+    }
+
+    async fn summarize_in_database(
+        &mut self,
+        table: &VerifyTable,
+        range: &KeyRange,
+    ) -> Result<RangeSummary> {
+        match self {
+            AnySource::Mysql(source) => source.summarize_in_database(table, range).await,
+            AnySource::Postgres(source) => source.summarize_in_database(table, range).await,
+        }
+    }
+
+    async fn key_at(
+        &mut self,
+        table: &VerifyTable,
+        range: &KeyRange,
+        offset: usize,
+    ) -> Result<Option<Key>> {
+        match self {
+            AnySource::Mysql(source) => source.key_at(table, range, offset).await,
+            AnySource::Postgres(source) => source.key_at(table, range, offset).await,
         }
     }
 }

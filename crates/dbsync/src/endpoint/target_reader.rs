@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use dbsync_config::{ConnectionUrl, Engine, Pair};
-use dbsync_core::verify::{KeyRange, VerifySide, VerifyTable};
+use dbsync_core::verify::{DatabaseHash, Key, KeyRange, RangeSummary, VerifySide, VerifyTable};
 use dbsync_core::{Error, ErrorKind, Result, Row, TableSchema};
 
 use crate::connection::{mysql_options, postgres_config};
@@ -106,6 +106,39 @@ impl VerifySide for AnyTargetReader {
             AnyTargetReader::Postgres(reader) => reader.read_range(table, range, limit).await,
             AnyTargetReader::Mysql(reader) => reader.read_range(table, range, limit).await,
             AnyTargetReader::Sqlite(reader) => reader.read_range(table, range, limit).await,
+        }
+    }
+
+    async fn database_hash(&mut self, table: &VerifyTable) -> Result<Option<DatabaseHash>> {
+        match self {
+            AnyTargetReader::Postgres(reader) => reader.database_hash(table).await,
+            AnyTargetReader::Mysql(reader) => reader.database_hash(table).await,
+            AnyTargetReader::Sqlite(reader) => reader.database_hash(table).await,
+        }
+    }
+
+    async fn summarize_in_database(
+        &mut self,
+        table: &VerifyTable,
+        range: &KeyRange,
+    ) -> Result<RangeSummary> {
+        match self {
+            AnyTargetReader::Postgres(reader) => reader.summarize_in_database(table, range).await,
+            AnyTargetReader::Mysql(reader) => reader.summarize_in_database(table, range).await,
+            AnyTargetReader::Sqlite(reader) => reader.summarize_in_database(table, range).await,
+        }
+    }
+
+    async fn key_at(
+        &mut self,
+        table: &VerifyTable,
+        range: &KeyRange,
+        offset: usize,
+    ) -> Result<Option<Key>> {
+        match self {
+            AnyTargetReader::Postgres(reader) => reader.key_at(table, range, offset).await,
+            AnyTargetReader::Mysql(reader) => reader.key_at(table, range, offset).await,
+            AnyTargetReader::Sqlite(reader) => reader.key_at(table, range, offset).await,
         }
     }
 }

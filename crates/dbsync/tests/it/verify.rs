@@ -329,3 +329,112 @@ async fn repair_missing_restores_deleted_rows_and_leaves_a_different_row_differe
     assert_equal(&config);
     replica.compare(&sandbox.source, "").await.unwrap();
 }
+
+/// A table of 5,000 rows and where each planted difference goes: a changed value,
+/// NULL for the empty string, text moved between adjacent columns (twice: the second
+/// across the `#` the MySQL row hash separates columns with). Far enough apart that
+/// each sits alone in a part of the bisection, so that each is found by its own
+/// range's summary.
+const PLANTED_KEYS: [i64; 4] = [100, 2_000, 3_000, 4_000];
+const SOURCE_VALUES: &str = "UPDATE pushed SET a = '' WHERE id = 2000;
+     UPDATE pushed SET a = 'ab', b = 'c' WHERE id = 3000;
+     UPDATE pushed SET a = 'x#', b = 'y' WHERE id = 4000;";
+const TARGET_CHANGES: &str = "UPDATE pushed SET n = -1 WHERE id = 100;
+     UPDATE pushed SET a = NULL WHERE id = 2000;
+     UPDATE pushed SET a = 'a', b = 'bc' WHERE id = 3000;
+     UPDATE pushed SET a = 'x', b = '#y' WHERE id = 4000;";
+
+/// `dbsync verify --json` of `config` with the debug log, which says how each table's
+/// ranges were summarized.
+fn verify_logged(config: &std::path::Path) -> (Option<i32>, serde_json::Value, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dbsync"))
+        .args(["verify", "--json", "--config"])
+        .arg(config)
+        .env("DBSYNC_LOG", "warn,dbsync_core::verify=debug")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {output:?}"));
+    (output.status.code(), report, stderr)
+}
+
+/// Verifies an equal copy, then one with the planted differences: the ranges are
+/// summarized by both databases, and each difference is found with its key.
+fn assert_pushed_down_verify_finds_planted_differences(
+    config: &std::path::Path,
+    plant: impl FnOnce(),
+) {
+    let (code, report, stderr) = verify_logged(config);
+    assert_eq!(code, Some(0), "{report}\n{stderr}");
+    assert!(
+        stderr.contains("InDatabase"),
+        "summarized in dbsync:\n{stderr}"
+    );
+    plant();
+    let (code, report, stderr) = verify_logged(config);
+    assert_eq!(code, Some(3), "{report}\n{stderr}");
+    let table = &report["p"]["tables"][0];
+    let different: Vec<i64> = table["different"]["first"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key[0]["value"].as_i64().unwrap())
+        .collect();
+    assert_eq!(different, PLANTED_KEYS, "{report}");
+    assert_eq!(table["missing"]["count"], 0, "{report}");
+    assert_eq!(table["extra"]["count"], 0, "{report}");
+    assert!(
+        stderr.contains("InDatabase"),
+        "summarized in dbsync:\n{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn mysql_to_mysql_ranges_summarized_in_sql_show_every_planted_difference() {
+    let sandbox = Sandbox::new("pushmy");
+    let Replica::Mysql { database } = Replica::mysql("pushmy") else {
+        unreachable!()
+    };
+    let table = "CREATE TABLE pushed (id INT PRIMARY KEY, a VARCHAR(20) NULL, b VARCHAR(20) NULL, n INT NULL);
+         INSERT INTO pushed SELECT seq, CONCAT('a', seq), CONCAT('b', seq), seq FROM seq_1_to_5000;";
+    let target = dbsync_testkit::mariadb_target();
+    sandbox.source_sql(&format!("{table}\n{SOURCE_VALUES}"));
+    target
+        .execute(Some(&database), &format!("{table}\n{SOURCE_VALUES}"))
+        .unwrap();
+    let config = sandbox.write_config(
+        "pushmy.yaml",
+        &dbsync_testkit::mariadb().replication_url(&sandbox.source),
+        &target.url(&database),
+        &[],
+        "",
+    );
+    assert_pushed_down_verify_finds_planted_differences(&config, || {
+        target.execute(Some(&database), TARGET_CHANGES).unwrap();
+    });
+}
+
+#[tokio::test]
+async fn postgres_to_postgres_ranges_summarized_in_sql_show_every_planted_difference() {
+    let sandbox = Sandbox::new("pushpg");
+    let postgres = dbsync_testkit::postgres();
+    let source = postgres.create_database("pushpgsrc").unwrap();
+    let table = "CREATE TABLE pushed (id int PRIMARY KEY, a varchar(20), b varchar(20), n int);
+         INSERT INTO pushed SELECT i, 'a' || i, 'b' || i, i FROM generate_series(1, 5000) i;";
+    for database in [&source, &sandbox.target] {
+        postgres
+            .execute(database, &format!("{table}\n{SOURCE_VALUES}"))
+            .unwrap();
+    }
+    let config = sandbox.write_config(
+        "pushpg.yaml",
+        &postgres.url(&source),
+        &postgres.url(&sandbox.target),
+        &["capture: poll"],
+        "",
+    );
+    assert_pushed_down_verify_finds_planted_differences(&config, || {
+        postgres.execute(&sandbox.target, TARGET_CHANGES).unwrap();
+    });
+}
