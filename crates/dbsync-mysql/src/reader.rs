@@ -162,8 +162,8 @@ impl TableOnConn<'_> {
         Ok(Some(DatabaseHash::new(name)))
     }
 
-    /// A row's hash in SQL: the CRC32 of its columns' text, each after its
-    /// length in characters and a `#`, with a flag per column that says whether it is
+    /// A row's hash in SQL: the CRC32 of its columns' text as bytes, each after its
+    /// length in bytes and a `#`, with a flag per column that says whether it is
     /// NULL (which `CONCAT_WS` skips). The lengths keep a value from moving into its
     /// neighbour unseen (`'a#', 'b'` against `'a', '#b'`), the flags tell NULL from
     /// the empty string. 32 bits, as pt-table-checksum's, since the server computes a
@@ -178,10 +178,12 @@ impl TableOnConn<'_> {
         for (column, source_column) in self.place.columns.iter().zip(&source.columns) {
             let column = quote(column);
             // A BIT's own text is its bytes; its digits keep leading zero bits apart.
+            // As bytes: columns of several character sets cannot be concatenated as
+            // text, and a change of case must show under a `_ci` collation.
             let text = if matches!(source_column.data_type, DataType::Bit { .. }) {
                 format!("BIN({column})")
             } else {
-                column.clone()
+                format!("CAST({column} AS BINARY)")
             };
             parts.push(format!("CHAR_LENGTH({text}), {text}"));
             nulls.push(format!("ISNULL({column})"));

@@ -34,6 +34,7 @@ pub use summary::{DatabaseHash, RangeSummary, RowDigest, SummaryKind, VerifyTabl
 mod tests {
     use std::collections::BTreeMap;
     use std::ops::Bound;
+    use std::sync::Arc;
 
     use super::*;
     use crate::change::Row;
@@ -299,6 +300,112 @@ mod tests {
             ]
         );
         assert_eq!(source.reads, 5);
+    }
+
+    /// A side keyed by text, ordered as its engine's collation orders: case-blind
+    /// (MySQL's `_ci`) or by bytes (SQLite's, PostgreSQL's "C").
+    struct Collated {
+        rows: Vec<Row>,
+        case_blind: bool,
+        reads: usize,
+    }
+
+    impl Collated {
+        fn new(keys: &[String], case_blind: bool) -> Collated {
+            let order = |k: &String| {
+                if case_blind {
+                    k.to_lowercase()
+                } else {
+                    k.clone()
+                }
+            };
+            let mut keys = keys.to_vec();
+            keys.sort_by_key(order);
+            let rows = keys
+                .into_iter()
+                .map(|k| vec![Value::Text(k), Value::Int(1)])
+                .collect();
+            Collated {
+                rows,
+                case_blind,
+                reads: 0,
+            }
+        }
+
+        fn order(&self, row: &Row) -> String {
+            match &row[0] {
+                Value::Text(k) if self.case_blind => k.to_lowercase(),
+                Value::Text(k) => k.clone(),
+                other => panic!("not a text key: {other:?}"),
+            }
+        }
+    }
+
+    impl VerifySide for Collated {
+        async fn read_range(
+            &mut self,
+            _: &VerifyTable,
+            range: &KeyRange,
+            limit: usize,
+        ) -> Result<Vec<Row>> {
+            self.reads += 1;
+            let bound = |key: &Key| self.order(&vec![key[0].clone()]);
+            let start = match &range.start {
+                Bound::Included(k) => Bound::Included(bound(k)),
+                Bound::Excluded(k) => Bound::Excluded(bound(k)),
+                Bound::Unbounded => Bound::Unbounded,
+            };
+            let end = range.end.as_ref().map(bound);
+            Ok(self
+                .rows
+                .iter()
+                .filter(|row| {
+                    let k = self.order(row);
+                    let after = match &start {
+                        Bound::Included(s) => k >= *s,
+                        Bound::Excluded(s) => k > *s,
+                        Bound::Unbounded => true,
+                    };
+                    after && end.as_ref().is_none_or(|e| k < *e)
+                })
+                .take(limit)
+                .cloned()
+                .collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn text_keys_ordered_differently_on_each_side_are_read_once() {
+        let mut schema = (*int_table("t", &["code", "v"])).clone();
+        schema.columns[0].data_type = crate::data_type::DataType::VarChar { length: Some(8) };
+        let table = Arc::new(schema);
+        let keys: Vec<String> = (0..11_000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    format!("a{i}")
+                } else {
+                    format!("B{i}")
+                }
+            })
+            .collect();
+        let mut source = Collated::new(&keys, true);
+        let mut target = Collated::new(&keys, false);
+        let equal = verify_table(&mut source, &mut target, &table, &options())
+            .await
+            .unwrap();
+        assert!(equal.is_equal(), "{equal:?}");
+        // 11,000 rows in chunks of 100, once on each side.
+        assert_eq!((source.reads, target.reads), (111, 111));
+
+        target.rows.retain(|row| row[0] != Value::Text("B7".into()));
+        target.rows[0][1] = Value::Int(2);
+        let changed = target.rows[0][0].clone();
+        let report = verify_table(&mut source, &mut target, &table, &options())
+            .await
+            .unwrap();
+        assert_eq!(report.missing.first, vec![vec![Value::Text("B7".into())]]);
+        assert_eq!(report.different.first, vec![vec![changed]]);
+        assert_eq!(report.extra.count, 0);
     }
 
     #[test]

@@ -180,14 +180,39 @@ async fn held_round<S: SnapshotSide, R: VerifySide, T: Target>(
 ) -> Result<(CatchUp, Vec<Option<Row>>, Vec<Option<Row>>)> {
     let waited = match position {
         Some(position) => catch_up(target, table, position, options).await?,
-        None => {
-            tokio::time::sleep(options.timed_round).await;
-            CatchUp::Reached
-        }
+        None => timed_wait(target, table, options).await?,
     };
     let source_rows = rows_of(source, table, keys).await?;
     let target_rows = rows_of(reader, table, keys).await?;
     Ok((waited, source_rows, target_rows))
+}
+
+/// Waits a round's time on a source that tells no position: the target then holds
+/// what the stream brought meanwhile ([`CatchUp::Reached`]), or, when the table's
+/// checkpoint did not move at all, nothing new, and another round would find the same
+/// ([`CatchUp::Still`]).
+async fn timed_wait<T: Target>(
+    target: &mut T,
+    table: &VerifyTable,
+    options: &RecheckOptions,
+) -> Result<CatchUp> {
+    let before = checkpoint_of(target, table).await?;
+    tokio::time::sleep(options.timed_round).await;
+    Ok(if checkpoint_of(target, table).await? == before {
+        CatchUp::Still
+    } else {
+        CatchUp::Reached
+    })
+}
+
+/// Where `target`'s checkpoint of `table` stands, if it has one.
+async fn checkpoint_of<T: Target>(target: &mut T, table: &VerifyTable) -> Result<Option<Position>> {
+    Ok(target
+        .checkpoints()
+        .await?
+        .into_iter()
+        .find(|(name, _)| *name == table.schema.name)
+        .map(|(_, checkpoint)| checkpoint.position))
 }
 
 /// `side`'s row of each of `keys`, in their order.
@@ -226,12 +251,7 @@ async fn catch_up<T: Target>(
     let mut last: Option<Position> = None;
     let mut moved = Instant::now();
     loop {
-        let now = target
-            .checkpoints()
-            .await?
-            .into_iter()
-            .find(|(name, _)| *name == table.schema.name)
-            .map(|(_, checkpoint)| checkpoint.position);
+        let now = checkpoint_of(target, table).await?;
         if now.as_ref().is_some_and(|now| now >= position) {
             return Ok(CatchUp::Reached);
         }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::change::Row;
+use crate::data_type::{DataType, IntWidth};
 use crate::error::{Error, ErrorKind, Result};
 use crate::table_schema::{TableName, TableSchema};
 use crate::value::Value;
@@ -132,6 +133,28 @@ impl VerifyTable {
 
     pub fn summary_kind(&self) -> &SummaryKind {
         &self.summary
+    }
+
+    /// Whether two engines may order this table's keys differently: text by their own
+    /// collations (MySQL's `_ci`, PostgreSQL's locale, SQLite's bytes), labels by their
+    /// declared order or as text, and SQLite's 64-bit unsigned integers beyond its
+    /// INTEGER as BLOBs, after every integer. A key range then holds other rows on each
+    /// side, and ranges cannot be compared.
+    pub fn key_order_may_differ(&self) -> bool {
+        self.key.iter().any(|&i| {
+            matches!(
+                self.schema.columns[i].data_type,
+                DataType::Char { .. }
+                    | DataType::VarChar { .. }
+                    | DataType::Text { .. }
+                    | DataType::Enum { .. }
+                    | DataType::Set { .. }
+                    | DataType::Int {
+                        width: IntWidth::I64,
+                        unsigned: true
+                    }
+            )
+        })
     }
 
     /// The positions in a row of the key's columns.

@@ -145,15 +145,16 @@ impl Source {
         }
     }
 
-    /// The pair's settings: its capture (polling by `id`).
+    /// The pair's settings: its capture (polling by `id`, often, so that a recheck of
+    /// a polled pair waits little).
     fn settings(&self) -> &'static [&'static str] {
         match self {
             Source::Mysql { capture, .. } => match capture {
                 MysqlCapture::Binlog => &[],
                 MysqlCapture::Triggers => &["capture: triggers"],
-                MysqlCapture::Poll => &["capture: poll"],
+                MysqlCapture::Poll => &["capture: poll", "poll_interval: 100ms"],
             },
-            Source::Postgres { .. } => &["capture: poll"],
+            Source::Postgres { .. } => &["capture: poll", "poll_interval: 100ms"],
         }
     }
 
