@@ -6,15 +6,16 @@
 //! Exits 0 when in sync (after the repair), 3 when not.
 
 use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dbsync_config::{Pair, ZeroDatePolicy};
 use dbsync_core::pipeline::Target as _;
 use dbsync_core::verify::{
     Canonical, Key, Keys, Recheck, RecheckOptions, RepairScope, Repaired, VerifyOptions,
-    VerifyReport, VerifyTable, ZeroDates, recheck_table, repair_table, verify_tables,
+    VerifyReport, VerifyTable, ZeroDates, recheck_table, repair_table, verify_table,
 };
 use dbsync_core::{Result, TableName, TableSchema, Value};
 
@@ -296,7 +297,7 @@ impl Verify<'_> {
             keys_listed: self.options.keys_listed.max(recheck.max_keys),
             ..self.options
         };
-        let mut report = verify_tables(self.source, self.reader, self.tables, &pass).await?;
+        let mut report = self.pass(&pass).await?;
         if report.is_equal() {
             return Ok(report);
         }
@@ -341,6 +342,36 @@ impl Verify<'_> {
                     recheck.catch_up
                 )),
             }
+        }
+        Ok(report)
+    }
+
+    /// Verifies each table in turn; on a terminal, says on stderr which one, and after
+    /// it how many rows it compared at what rate.
+    async fn pass(&mut self, options: &VerifyOptions) -> Result<VerifyReport> {
+        let terminal = std::io::stderr().is_terminal();
+        let mut report = VerifyReport::default();
+        for (done, table) in self.tables.iter().enumerate() {
+            if terminal {
+                eprint!(
+                    "\rverifying {} ({} of {})\x1b[K",
+                    table.name,
+                    done + 1,
+                    self.tables.len()
+                );
+            }
+            let started = Instant::now();
+            let found = verify_table(self.source, self.reader, table, options).await?;
+            if terminal {
+                let seconds = started.elapsed().as_secs_f64();
+                let rows = found.source_rows.max(found.target_rows);
+                eprintln!(
+                    "\rverified {}: {rows} rows in {seconds:.1} s ({:.0} rows/s)\x1b[K",
+                    table.name,
+                    rows as f64 / seconds.max(0.001)
+                );
+            }
+            report.tables.push(found);
         }
         Ok(report)
     }

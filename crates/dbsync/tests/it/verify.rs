@@ -132,6 +132,22 @@ async fn an_unknown_table_is_refused() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
+#[tokio::test]
+async fn an_unknown_pair_and_a_table_without_a_key_are_refused() {
+    let sandbox = Sandbox::new("verifynokey");
+    sandbox.source_sql("CREATE TABLE keyed (id INT PRIMARY KEY); CREATE TABLE loose (a INT)");
+    for (args, named) in [
+        (&["verify", "no_such_pair"][..], "no_such_pair"),
+        (&["verify", "p"], "loose"),
+    ] {
+        let output = run(&sandbox.config, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "dbsync {args:?}: {stderr}");
+        assert!(stderr.contains(named), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
+
 /// The last field of the line of `stdout` that says what a repair wrote to `table`.
 fn repaired(stdout: &str, table: &str) -> Option<String> {
     stdout.lines().find_map(|line| {
