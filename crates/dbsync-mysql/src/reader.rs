@@ -162,36 +162,46 @@ impl TableOnConn<'_> {
         Ok(Some(DatabaseHash::new(name)))
     }
 
-    /// A row's hash in SQL: the CRC32 of its columns' text as bytes, each after its
-    /// length in bytes and a `#`, with a flag per column that says whether it is
-    /// NULL (which `CONCAT_WS` skips). The lengths keep a value from moving into its
-    /// neighbour unseen (`'a#', 'b'` against `'a', '#b'`), the flags tell NULL from
-    /// the empty string. 32 bits, as pt-table-checksum's, since the server computes a
-    /// CRC32 several times faster than an MD5: a differing range sums equal by chance
-    /// once in 2^32, and its rows are compared canonically only when it does not.
+    /// A row's hash in SQL: the CRC32 of every column's length in bytes, or `N` when it
+    /// is NULL, then of the columns' values, all joined by `#`. The lengths say where
+    /// each value ends and which are NULL (which `CONCAT_WS` skips), so that a value
+    /// cannot move into its neighbour unseen (`'a#', 'b'` against `'a', '#b'`) and NULL
+    /// differs from the empty string. Text goes in as bytes: columns of several
+    /// character sets cannot be concatenated as text. 32 bits, as pt-table-checksum's,
+    /// since the server computes a CRC32 several times faster than an MD5: a differing
+    /// range sums equal by chance once in 2^32, and its rows are compared canonically
+    /// only when it does not.
     ///
     /// Both sides store the `source` table's column types, as their equal
     /// [`DatabaseHash`]es say.
     fn row_hash(&self, source: &TableSchema) -> String {
-        let mut parts = Vec::new();
-        let mut nulls = Vec::new();
+        let mut lengths = Vec::new();
+        let mut values = Vec::new();
         for (column, source_column) in self.place.columns.iter().zip(&source.columns) {
             let column = quote(column);
-            // A BIT's own text is its bytes; its digits keep leading zero bits apart.
-            // As bytes: columns of several character sets cannot be concatenated as
-            // text, and a change of case must show under a `_ci` collation.
-            let text = if matches!(source_column.data_type, DataType::Bit { .. }) {
-                format!("BIN({column})")
-            } else {
-                format!("CAST({column} AS BINARY)")
+            let value = match source_column.data_type {
+                // A BIT's own text is its bytes; its digits keep leading zero bits apart.
+                DataType::Bit { .. } => format!("BIN({column})"),
+                // Numbers and times are written in ASCII, which joins any text.
+                DataType::Bool
+                | DataType::Int { .. }
+                | DataType::Float
+                | DataType::Double
+                | DataType::Decimal { .. }
+                | DataType::Date
+                | DataType::Time { .. }
+                | DataType::DateTime { .. }
+                | DataType::Timestamp { .. }
+                | DataType::Year => column,
+                _ => format!("CAST({column} AS BINARY)"),
             };
-            parts.push(format!("CHAR_LENGTH({text}), {text}"));
-            nulls.push(format!("ISNULL({column})"));
+            lengths.push(format!("IFNULL(LENGTH({value}), 'N')"));
+            values.push(value);
         }
         format!(
-            "CRC32(CONCAT_WS('#', {}, CONCAT({})))",
-            parts.join(", "),
-            nulls.join(", ")
+            "CRC32(CONCAT_WS('#', {}, {}))",
+            lengths.join(", "),
+            values.join(", ")
         )
     }
 
