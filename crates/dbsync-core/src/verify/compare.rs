@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::change::Row;
 use crate::error::Result;
 use crate::table_schema::{TableName, TableSchema};
 use crate::verify::canonical::Canonical;
@@ -197,7 +198,7 @@ async fn next_chunk<V: VerifySide>(
     side: &mut V,
     table: &VerifyTable,
     rest: &mut Option<KeyRange>,
-) -> Result<Vec<crate::change::Row>> {
+) -> Result<Vec<Row>> {
     let Some(range) = rest.take() else {
         return Ok(Vec::new());
     };

@@ -3,10 +3,7 @@
 
 use std::process::Command;
 
-use reqwest::Client;
-
-use crate::support::free_port;
-use crate::support::{Daemon, Deadline, TempDir};
+use crate::support::{Daemon, TempDir, free_port};
 
 const TOKEN: &str = "schemathesis-token";
 
@@ -36,16 +33,7 @@ async fn no_operation_answers_a_server_error() {
     .unwrap();
     let mut daemon = Daemon::serve(&config, &dir.0.join("serve.log"));
     let base = format!("http://127.0.0.1:{port}");
-    let client = Client::new();
-    let deadline = Deadline::new(30, "the API to answer /health");
-    while !client
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .is_ok_and(|response| response.status().is_success())
-    {
-        deadline.tick(&mut daemon).await;
-    }
+    daemon.wait_for_health(&base).await;
 
     // Few examples an operation, a fixed seed, and no stateful phase (half a minute
     // more on two cores): seconds rather than minutes, and a failure that replays. Run

@@ -7,8 +7,7 @@ use std::process::Command;
 use reqwest::{Client, Method};
 use serde_json::Value;
 
-use crate::support::free_port;
-use crate::support::{Daemon, Deadline, TempDir};
+use crate::support::{Daemon, Deadline, TempDir, free_port};
 
 const SEED: &str = include_str!("seeds/002_b9bb2008c2266bfb.txt");
 
@@ -65,15 +64,7 @@ async fn the_seeds_curl_examples_work_as_written() {
     let base = format!("http://127.0.0.1:{port}");
     let mut daemon = serve(&dir.0, port);
     let client = Client::new();
-    let deadline = Deadline::new(30, "the API to answer /health");
-    while !client
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .is_ok_and(|response| response.status().is_success())
-    {
-        deadline.tick(&mut daemon).await;
-    }
+    daemon.wait_for_health(&base).await;
 
     let examples = curl_examples();
     assert_eq!(examples.len(), 4, "{examples:?}");

@@ -556,6 +556,21 @@ impl Daemon {
         Daemon::spawn("serve", config, log)
     }
 
+    /// Waits until the `dbsync serve` at `base` answers /health, failing the test when
+    /// it exits or 30 s pass first.
+    pub(crate) async fn wait_for_health(&mut self, base: &str) {
+        let client = reqwest::Client::new();
+        let deadline = Deadline::new(30, "the API to answer /health");
+        while !client
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .is_ok_and(|response| response.status().is_success())
+        {
+            deadline.tick(self).await;
+        }
+    }
+
     fn spawn(command: &str, config: &Path, log: &Path) -> Daemon {
         let stderr = File::options().create(true).append(true).open(log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_dbsync"))
